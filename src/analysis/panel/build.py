@@ -1,0 +1,204 @@
+"""Build the harmonized panel: run every adapter, resolve provinces, validate, keep one value per
+province-year-indicator by a documented priority, record every cross-source comparison, rank, and
+write the processed files atomically."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from .. import paths
+from ..errors import DataError
+from ..manifest import RELIABILITY_ORDER, Source, fetch_all, load_manifest, raw_fingerprint, sha256_file
+from ..registry import NATIONAL_CODE, Registry, build_provinces
+from ..sources import ADAPTERS
+from ..sources.common import Context
+from ..sources.user import read_user_table
+from .codebook import RANKED_INDICES, build_codebook, expected_scale_max
+from .io import write_processed
+from .schema import KEY, validate_candidates, validate_panel
+
+PANEL_COLUMNS = [
+    "province_code", "province", "year", "index", "indicator", "value", "scale_max", "method_version",
+    "source_id", "reliability", "grade", "date", "rank", "rank_of", "quartile", "rank_basis", "source_ref", "note",
+]
+GRADE_ORDER = {"A": 0, "article": 1, "B": 2, "C": 3}
+
+
+@dataclass
+class BuildResult:
+    panel: pd.DataFrame
+    provinces: pd.DataFrame
+    codebook: pd.DataFrame
+    crosschecks: pd.DataFrame
+    conflicts: pd.DataFrame
+    excluded: pd.DataFrame
+    info: dict = field(default_factory=dict)
+
+
+def articles_source() -> Source:
+    path = paths.reported_dir() / "articles.csv"
+    return Source(
+        id="articles", path=str(path), sha256=sha256_file(path) if path.exists() else "0" * 64, role="indicator",
+        licence="project transcription (CC-BY 4.0) of public provincial reports",
+        citation="vngov-indices transcription of five Vietnamese provincial reports (data/reported/SOURCES.md)",
+        publisher="provincial People's Committees and newspapers", adapter="articles", reliability="reported",
+        priority=45, base="/",
+    )
+
+
+def collect(sources: list[Source], ctx: Context, progress: bool) -> pd.DataFrame:
+    """Run every indicator adapter and the researcher's own tables."""
+    frames = []
+    todo = [s for s in sources if s.role == "indicator"] + [articles_source()]
+    user_files = sorted(p for p in paths.user_dir().glob("*") if p.suffix.lower() in (".csv", ".xlsx", ".xls")) if paths.user_dir().exists() else []
+    bar = tqdm(total=len(todo) + len(user_files), desc="read sources", unit="file", disable=not progress)
+    for src in todo:
+        if src.adapter not in ADAPTERS:
+            raise DataError("manifest names an unknown adapter", file=paths.manifest_path(), column="adapter", value=src.adapter)
+        df = ADAPTERS[src.adapter](src, ctx)
+        df["source_id"], df["reliability"], df["priority"] = src.id, src.reliability, src.priority
+        frames.append(df)
+        bar.update()
+    for path in user_files:
+        df = read_user_table(path)
+        df["source_id"], df["reliability"], df["priority"] = f"user:{path.name}", "user", 1000
+        frames.append(df)
+        bar.update()
+    bar.close()
+    out = pd.concat(frames, ignore_index=True)
+    out["source_ref"] = out["source_ref"].fillna("").astype("string")
+    out["date"] = out["date"].fillna("").astype("string")
+    return out
+
+
+def resolve_provinces(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Map every spelling to its GSO code; the first row of an unknown name is named in the error."""
+    firsts = obs.drop_duplicates("province_raw")
+    mapping = {}
+    for r in firsts[["province_raw", "_file", "_row"]].to_dict("records"):
+        row = None if pd.isna(r["_row"]) else int(r["_row"])
+        mapping[r["province_raw"]] = registry.resolve(r["province_raw"], file=r["_file"], row=row, column="province")
+    obs["province_code"] = obs["province_raw"].map(mapping).astype("string")
+    return obs
+
+
+def choose(obs: pd.DataFrame, tol_floor: float = 1e-3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep one observation per key: official > compiled > reported > user, then manifest priority, then
+    reliability grade, then file order. Every other observation of the key is compared with the kept one."""
+    obs = obs.copy()
+    obs["_rel"] = obs["reliability"].map(RELIABILITY_ORDER)
+    obs["_grade"] = obs["grade"].map(GRADE_ORDER).fillna(9)
+    obs["_ord"] = np.arange(len(obs))
+    obs = obs.sort_values([*KEY, "_rel", "priority", "_grade", "_ord"], kind="mergesort")
+    first = ~obs.duplicated(KEY, keep="first")
+    kept = obs[first]
+    others = obs[~first]
+    cmp = others.merge(kept[[*KEY, "value", "source_id", "source_ref", "_tol", "reliability"]], on=KEY, suffixes=("", "_kept"))
+    tol = np.maximum(np.maximum(cmp["_tol"].fillna(tol_floor), cmp["_tol_kept"].fillna(tol_floor)), 1e-9)
+    diff = (cmp["value"] - cmp["value_kept"]).abs()
+    checks = pd.DataFrame({
+        **{k: cmp[k] for k in KEY}, "kind": "value",
+        "kept_source_id": cmp["source_id_kept"], "kept_reliability": cmp["reliability_kept"], "kept_value": cmp["value_kept"],
+        "other_source_id": cmp["source_id"], "other_reliability": cmp["reliability"], "other_value": cmp["value"],
+        "other_source_ref": cmp["source_ref"], "other_note": cmp["note"], "difference": diff, "tolerance": tol,
+        "status": np.where(diff <= tol + 1e-12, "agree", "conflict"),
+    })
+    return kept.drop(columns=["_rel", "_grade", "_ord"]), checks
+
+
+def add_ranks(panel: pd.DataFrame) -> pd.DataFrame:
+    """Ranks (1 = best, ties share the better rank) and quartile groups (1 = top) among the provinces with
+    a published score, for the full panels; reported ranks are kept as published for the other indices."""
+    panel["rank_basis"] = pd.Series(pd.NA, index=panel.index, dtype="string")
+    has_rep = panel["rank"].notna()
+    panel.loc[has_rep, "rank_basis"] = "reported"
+    ranked = panel["index"].isin(RANKED_INDICES) & (panel["province_code"] != NATIONAL_CODE) & ~panel["indicator"].str.endswith("_rank")
+    grp = panel[ranked].groupby(["index", "indicator", "year", "date"])["value"]
+    panel.loc[ranked, "rank"] = grp.rank(method="min", ascending=False).astype("Int64")
+    panel.loc[ranked, "rank_of"] = grp.transform("count").astype("Int64")
+    panel.loc[ranked, "rank_basis"] = "computed"
+    r, n = panel["rank"].astype("Float64"), panel["rank_of"].astype("Float64")
+    q = (4 * r / n).map(lambda x: math.ceil(x) if pd.notna(x) else pd.NA)
+    panel["quartile"] = q.astype("Int64")
+    return panel
+
+
+def rank_checks(panel: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
+    """Compare published ranks (reported rows with a rank, and `<indicator>_rank` rows) with the ranks
+    computed from the panel."""
+    rep = reported[reported["rank"].notna()].copy()
+    rep["base"] = rep["indicator"].str.replace(r"_rank$", "", regex=True)
+    comp = panel[panel["rank_basis"] == "computed"][["province_code", "year", "index", "indicator", "date", "rank", "rank_of", "source_id"]]
+    m = rep.merge(comp, left_on=["province_code", "year", "index", "base", "date"], right_on=["province_code", "year", "index", "indicator", "date"],
+                  suffixes=("", "_c"))
+    if m.empty:
+        return pd.DataFrame()
+    same = (m["rank"] == m["rank_c"]) & (m["rank_of"].isna() | (m["rank_of"] == m["rank_of_c"]))
+    return pd.DataFrame({
+        "province_code": m["province_code"], "year": m["year"], "index": m["index"], "indicator": m["indicator"], "date": m["date"],
+        "kind": "rank", "kept_source_id": m["source_id_c"], "kept_reliability": "computed",
+        "kept_value": m["rank_c"].astype(float), "other_source_id": m["source_id"], "other_reliability": m["reliability"],
+        "other_value": m["rank"].astype(float), "other_source_ref": m["source_ref"], "other_note": m["note"],
+        "difference": (m["rank"] - m["rank_c"]).abs().astype(float), "tolerance": 0.0,
+        "status": np.where(same, "agree", "conflict"),
+        "rank_of_reported": m["rank_of"], "rank_of_computed": m["rank_of_c"],
+    })
+
+
+def build(progress: bool = True, write: bool = True, fetch: bool = True) -> BuildResult:
+    t0 = time.perf_counter()
+    sources = load_manifest()
+    if fetch:
+        fetch_all(sources, progress=progress)
+    missing = [s for s in sources if not s.local_path.exists()]
+    if missing:
+        raise DataError(f"{len(missing)} raw files missing; run `python -m analysis data fetch`", file=missing[0].local_path)
+    ctx = Context(raw={s.id: s.local_path for s in sources})
+    provinces = build_provinces(ctx.raw)
+    registry = Registry(provinces)
+    obs = collect(sources, ctx, progress)
+    obs = resolve_provinces(obs, registry)
+    obs["expected_scale_max"] = [
+        expected_scale_max(i, k, int(y)) for i, k, y in zip(obs["index"], obs["indicator"], obs["year"], strict=True)
+    ]
+    obs["scale_max"] = obs["scale_max"].fillna(obs["expected_scale_max"])
+    validate_candidates(obs)
+    kept, checks = choose(obs)
+    kept = kept.copy()
+    kept["province"] = kept["province_code"].map(registry.name).astype("string")
+    kept = add_ranks(kept)
+    reported_rows = obs[obs["reliability"].isin(["reported", "user"])]
+    checks = pd.concat([checks, rank_checks(kept, reported_rows)], ignore_index=True)
+    checks.insert(1, "province", checks["province_code"].map(registry.name))
+    panel = kept[PANEL_COLUMNS].sort_values(["index", "indicator", "year", "province_code", "date"]).reset_index(drop=True)
+    for c in ("method_version", "grade", "note"):
+        panel[c] = panel[c].fillna("").astype("string")
+    validate_panel(panel)
+    conflicts = checks[checks["status"] == "conflict"].copy()
+    conflicts["resolution"] = np.where(
+        conflicts["kind"] == "rank", "published rank differs from the rank computed from the panel; panel kept",
+        "kept " + conflicts["kept_source_id"] + " (" + conflicts["kept_reliability"] + ") over " + conflicts["other_source_id"]
+        + " (" + conflicts["other_reliability"] + "): official > compiled > reported > user, then manifest priority",
+    )
+    codebook = build_codebook(panel)
+    excluded = pd.DataFrame(ctx.excluded, columns=["source_id", "file", "row", "reason", "content"])
+    info = {
+        "raw_fingerprint": raw_fingerprint(sources),
+        "sources": {s.id: s.sha256 for s in sources},
+        "articles_sha256": articles_source().sha256,
+        "n_observations": len(panel), "n_candidates": len(obs), "n_crosschecks": len(checks),
+        "n_conflicts": len(conflicts), "n_excluded": len(excluded),
+        "papi_structure_note": "sub-dimension codes follow the 2018 numbering with stable meaning; see codebook.csv",
+        "build_seconds": None,
+    }
+    result = BuildResult(panel, provinces, codebook, checks, conflicts, excluded, info)
+    info["build_seconds"] = round(time.perf_counter() - t0, 2)
+    if write:
+        write_processed(result)
+    return result

@@ -1,0 +1,19 @@
+"""One adapter per publisher layout. Each takes a manifest Source and returns observations in the
+columns of `common.OBS_COLUMNS`; the manifest's `adapter:` key names the function below."""
+
+from __future__ import annotations
+
+from . import papi, pci, reported
+from .common import Adapter
+
+ADAPTERS: dict[str, Adapter] = {
+    "papi_combined": papi.read_combined,
+    "papi_yearly": papi.read_yearly,
+    "papi_subdims": papi.read_subdims,
+    "pci_workbook": pci.read_workbook,
+    "pci_cleaned": pci.read_cleaned,
+    "dti_2022": reported.read_dti_2022,
+    "mic_egov_2017": reported.read_mic_egov_2017,
+    "news_reported": reported.read_news,
+    "articles": reported.read_articles,
+}

@@ -1,0 +1,116 @@
+"""What every adapter shares: the observation columns, strict number parsing and workbook reading that
+turn a broken file into an error naming the file, row, column and value."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from python_calamine import CalamineWorkbook
+
+from ..errors import DataError
+from ..manifest import Source
+
+# Columns every adapter returns. `province_raw` is the spelling in the file (resolved later by the
+# registry); `_file`, `_row`, `_column` locate the value for error messages; `_tol` is the absolute
+# tolerance the value's precision allows when compared with another source.
+OBS_COLUMNS = [
+    "province_raw", "year", "index", "indicator", "value", "scale_max", "method_version", "date",
+    "rank", "rank_of", "grade", "note", "source_ref", "_file", "_row", "_column", "_tol",
+]
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+@dataclass
+class Context:
+    """Paths of every fetched manifest file, by source id, for adapters that need a companion file."""
+
+    raw: dict[str, Path]
+    excluded: list[dict[str, Any]] = field(default_factory=list)
+
+    def exclude(self, source_id: str, file: object, row: int | None, reason: str, text: object) -> None:
+        """Record a row that cannot enter the panel, so nothing is dropped silently."""
+        self.excluded.append({"source_id": source_id, "file": str(file), "row": row, "reason": reason, "content": str(text)})
+
+
+Adapter = Callable[[Source, Context], pd.DataFrame]
+
+
+def parse_number(value: Any, *, file: object, row: int | None, column: str | None) -> float | None:
+    """A float, or None for a blank cell. Text that is not a plain number (decimal comma, units, '-')
+    is an error rather than a silent NaN, because a blank cell means 'not published' and nothing else."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise DataError("expected a number, found a boolean", file=file, row=row, column=column, value=value)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if math.isinf(value):
+            raise DataError("infinite value", file=file, row=row, column=column, value=value)
+        return float(value)
+    text = str(value).strip().replace("\u00a0", "")
+    if text == "":
+        return None
+    if _DECIMAL_COMMA.match(text):
+        raise DataError(
+            "decimal comma in a number", file=file, row=row, column=column, value=value,
+            hint="Write decimals with a point (40.76, not 40,76)",
+        )
+    if not _NUMBER.match(text):
+        raise DataError("not a number", file=file, row=row, column=column, value=value)
+    return float(text)
+
+
+def decimals_tolerance(text: Any) -> float:
+    """Half a unit of the last printed digit: 40.76 -> 0.005, 87 -> 0.5. Used when comparing a rounded
+    published figure with a full-precision one."""
+    s = str(text).strip()
+    if "." not in s:
+        return 0.5
+    return 0.5 * 10 ** -(len(s.split(".", 1)[1]))
+
+
+def read_sheet(path: Path, sheet: str | int) -> list[list[Any]]:
+    """All cells of one sheet as Python values, rows from spreadsheet row 1. Uses calamine (fast, reads
+    .xls and .xlsx) and falls back to openpyxl for workbooks whose dimension record calamine rejects."""
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        names = wb.sheet_names
+        ws = wb.get_sheet_by_index(sheet) if isinstance(sheet, int) else wb.get_sheet_by_name(sheet)
+        return ws.to_python(skip_empty_area=False)
+    except Exception as first:  # calamine raises its own error types; try the second reader before giving up
+        if str(path).lower().endswith(".xlsx"):
+            try:
+                import openpyxl
+
+                wb2 = openpyxl.load_workbook(path, read_only=True, data_only=True)
+                ws2 = wb2.worksheets[sheet] if isinstance(sheet, int) else wb2[sheet]
+                rows = [list(r) for r in ws2.iter_rows(values_only=True)]
+                wb2.close()
+                return rows
+            except Exception as second:
+                raise DataError(f"cannot read workbook sheet {sheet!r}: {second}", file=path) from second
+        if "names" in locals() and isinstance(sheet, str) and sheet not in names:
+            raise DataError(f"workbook has no sheet {sheet!r} (sheets: {names})", file=path) from first
+        raise DataError(f"cannot read workbook: {first}", file=path) from first
+
+
+def obs_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Observations as a DataFrame with every contract column present and stable dtypes."""
+    df = pd.DataFrame.from_records(records, columns=OBS_COLUMNS)
+    df["year"] = df["year"].astype("Int64")
+    for c in ("value", "scale_max", "_tol"):
+        df[c] = df[c].astype("float64")
+    for c in ("rank", "rank_of", "_row"):
+        df[c] = df[c].astype("Int64")
+    for c in ("province_raw", "index", "indicator", "method_version", "date", "grade", "note", "source_ref", "_file", "_column"):
+        df[c] = df[c].astype("string")
+    return df

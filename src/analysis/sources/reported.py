@@ -1,0 +1,170 @@
+"""Reported values: the DTI 2022 rank list, the partial 2017 e-government ranking, the values quoted in
+the press, and the project's own transcription of the provincial articles. Each row keeps its page
+address (`source_ref`) and reliability grade; a row with only a rank becomes an `<indicator>_rank`
+observation, and a row with neither value nor rank is recorded as excluded, never dropped silently."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from ..errors import DataError
+from ..manifest import Source
+from .common import Context, decimals_tolerance, obs_frame, parse_number
+
+NEWS_INDICATORS: dict[str, tuple[str, str]] = {
+    "PAR_INDEX": ("PAR_INDEX", "total"),
+    "PAR_INDEX_provincial_average": ("PAR_INDEX", "total"),
+    "SIPAS": ("SIPAS", "total"),
+    "SIPAS_national": ("SIPAS", "total"),
+    "DTI_provincial": ("DTI", "total"),
+    "DTI_provincial_average": ("DTI", "total"),
+    "DTI_digital_government_pillar": ("DTI", "digital_government_activity"),
+    "DTI_digital_economy_pillar": ("DTI", "digital_economy_activity"),
+    "DTI_digital_society_pillar": ("DTI", "digital_society_activity"),
+    "VIETNAM_ICT_INDEX": ("ICT_INDEX", "total"),
+    "ICT_INDEX_technical_infrastructure": ("ICT_INDEX", "technical_infrastructure"),
+    "ICT_INDEX_human_resources": ("ICT_INDEX", "human_resources"),
+    "ICT_INDEX_IT_application": ("ICT_INDEX", "it_application"),
+    "ICT_INDEX_online_public_services": ("ICT_INDEX", "online_public_services"),
+    "DVC_766_index_total": ("ONLINE_SERVICES", "dvc766_total"),
+    "DVC_766_online_services_component": ("ONLINE_SERVICES", "dvc766_online_component"),
+    "online_dossier_share": ("ONLINE_SERVICES", "online_dossier_share"),
+    "DVC_online_full_process_count": ("ONLINE_SERVICES", "full_process_services"),
+    "DVC_online_partial_count": ("ONLINE_SERVICES", "partial_services"),
+    "online_payment_transactions_8m": ("ONLINE_SERVICES", "online_payment_transactions_8m"),
+    "online_payment_share": ("ONLINE_SERVICES", "online_payment_share"),
+    "TTHC_with_online_service_share": ("ONLINE_SERVICES", "procedures_with_online_service_share"),
+    "electronic_result_share": ("ONLINE_SERVICES", "electronic_result_share"),
+    "dossier_digitization_share": ("ONLINE_SERVICES", "dossier_digitization_share"),
+    "TTHC_on_DVC_portal_share": ("ONLINE_SERVICES", "procedures_on_national_portal_share"),
+    "online_payment_dossier_share": ("ONLINE_SERVICES", "online_payment_dossier_share"),
+    "online_payment_national_portal": ("ONLINE_SERVICES", "online_payment_national_portal"),
+}
+UNIT_MAX = {
+    "percent of max (0-100)": 100.0, "percent": 100.0, "percent of dossiers": 100.0, "index 0-1": 1.0,
+    "points of 100": 100.0, "points of 22": 22.0, "points of 12": 12.0, "count": None, "rank": None,
+}
+
+
+def _obs(name: object, year: int, index: str, indicator: str, value: float, scale_max: float | None, *,
+         rank: int | None = None, rank_of: int | None = None, grade: str | None = None, note: str = "",
+         source_ref: str = "", date: str | None = None, file: str, row: int, column: str, tol: float = 1e-3) -> dict[str, Any]:
+    return {
+        "province_raw": name, "year": year, "index": index, "indicator": indicator, "value": value,
+        "scale_max": scale_max, "method_version": "", "date": date, "rank": rank, "rank_of": rank_of, "grade": grade,
+        "note": note, "source_ref": source_ref, "_file": file, "_row": row, "_column": column, "_tol": tol,
+    }
+
+
+def _int(value: object, *, file: str, row: int, column: str) -> int | None:
+    v = parse_number(value, file=file, row=row, column=column)
+    if v is None:
+        return None
+    if v != int(v) or v < 1:
+        raise DataError("a rank must be a whole number from 1", file=file, row=row, column=column, value=value)
+    return int(v)
+
+
+def _read_csv(src: Source) -> tuple[str, pd.DataFrame]:
+    return str(src.local_path), pd.read_csv(src.local_path, dtype=str, keep_default_na=False)
+
+
+def read_dti_2022(src: Source, ctx: Context) -> pd.DataFrame:
+    file, df = _read_csv(src)
+    recs = []
+    for i, r in enumerate(df.to_dict("records"), start=2):
+        ind = r["indicator"]
+        year = int(r["year"])
+        rank = _int(r["rank"], file=file, row=i, column="rank")
+        value = parse_number(r["value"], file=file, row=i, column="value")
+        if ind == "DTI_provincial_rank_overall":
+            if rank is None:
+                raise DataError("rank list row without a rank", file=file, row=i, column="rank", value=r["rank"])
+            recs.append(_obs(r["province"], year, "DTI", "total_rank", float(rank), 63.0, grade="A", rank=rank, rank_of=63,
+                             note="rank list (all 63); scores not in the stored page", source_ref=r["source_url"],
+                             file=file, row=i, column="rank", tol=0.0))
+            continue
+        m = re.match(r"DTI_(\w+?) \(", ind)
+        if not m or value is None:
+            raise DataError("unexpected DTI row", file=file, row=i, column="indicator", value=ind)
+        code = "total" if m.group(1) == "provincial_total" else m.group(1)
+        recs.append(_obs(r["province"], year, "DTI", code, value, 1.0, rank=rank, rank_of=63 if rank else None, grade="A",
+                         note=r["table_part"], source_ref=r["source_url"], file=file, row=i, column="value",
+                         tol=decimals_tolerance(r["value"])))
+    return obs_frame(recs)
+
+
+def read_mic_egov_2017(src: Source, ctx: Context) -> pd.DataFrame:
+    file, df = _read_csv(src)
+    recs = []
+    for i, r in enumerate(df.to_dict("records"), start=2):
+        value = parse_number(r["value"], file=file, row=i, column="value")
+        rank = _int(r["rank"], file=file, row=i, column="rank")
+        if value is None:
+            ctx.exclude(src.id, file, i, "no value", r)
+            continue
+        recs.append(_obs(r["province"], int(r["year"]), "MIC_EGOV", "total", value, 1.0, rank=rank, rank_of=63, grade="A",
+                         note="partial table: 53 of 63 provinces readable", source_ref=r["source_url"], file=file, row=i,
+                         column="value", tol=decimals_tolerance(r["value_as_printed"].replace(",", "."))))
+    return obs_frame(recs)
+
+
+def read_news(src: Source, ctx: Context) -> pd.DataFrame:
+    file, df = _read_csv(src)
+    recs = []
+    for i, r in enumerate(df.to_dict("records"), start=2):
+        ind = r["indicator"]
+        if ind not in NEWS_INDICATORS:
+            raise DataError("unknown indicator in reported values", file=file, row=i, column="indicator", value=ind)
+        index, code = NEWS_INDICATORS[ind]
+        unit = r["unit"]
+        if unit not in UNIT_MAX:
+            raise DataError("unknown unit", file=file, row=i, column="unit", value=unit)
+        rank_of = _int(r["rank_out_of"], file=file, row=i, column="rank_out_of")
+        text = f"{r['note']} {r['value_as_reported']}".lower()
+        if rank_of == 34 or "34-province" in text or "post-merger" in text:
+            ctx.exclude(src.id, file, i, "refers to the 34 provinces after the July 2025 merger, not the 63-province vintage", r)
+            continue
+        year = int(r["year"])
+        value = parse_number(r["value"], file=file, row=i, column="value")
+        rank = _int(r["rank"], file=file, row=i, column="rank")
+        quote = r["value_as_reported"] + (f" [{r['note']}]" if r["note"] else "")
+        common = {"grade": r["reliability"], "note": quote, "source_ref": r["source_url"], "file": file, "row": i}
+        if value is not None:
+            scale = UNIT_MAX[unit]
+            if unit == "rank":
+                scale = float(rank_of) if rank_of else None
+            recs.append(_obs(r["province"], year, index, code, value, scale, rank=rank, rank_of=rank_of, column="value",
+                             tol=decimals_tolerance(r["value"]), **common))
+        elif rank is not None:
+            recs.append(_obs(r["province"], year, index, f"{code}_rank", float(rank), float(rank_of) if rank_of else None,
+                             rank=rank, rank_of=rank_of, column="rank", tol=0.0, **common))
+        else:
+            ctx.exclude(src.id, file, i, "no numeric value or rank (group membership or approximate wording)", r)
+    return obs_frame(recs)
+
+
+ARTICLE_COLUMNS = ["province", "year", "index", "indicator", "value", "scale_max", "rank", "rank_of", "date", "article", "quote", "note"]
+
+
+def read_articles(src: Source, ctx: Context) -> pd.DataFrame:
+    """The project's own transcription of `../shared/articles/` (data/reported/articles.csv)."""
+    file, df = _read_csv(src)
+    missing = [c for c in ARTICLE_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError("missing column", file=file, row=1, column=missing[0])
+    recs = []
+    for i, r in enumerate(df.to_dict("records"), start=2):
+        value = parse_number(r["value"], file=file, row=i, column="value")
+        if value is None:
+            raise DataError("article row without a value", file=file, row=i, column="value", value=r["value"])
+        recs.append(_obs(r["province"], int(r["year"]), r["index"], r["indicator"], value,
+                         parse_number(r["scale_max"], file=file, row=i, column="scale_max"),
+                         rank=_int(r["rank"], file=file, row=i, column="rank"),
+                         rank_of=_int(r["rank_of"], file=file, row=i, column="rank_of"), grade="article",
+                         note=f"{r['quote']}" + (f" [{r['note']}]" if r["note"] else ""), source_ref=f"articles/{r['article']}",
+                         date=r["date"] or None, file=file, row=i, column="value", tol=decimals_tolerance(r["value"])))
+    return obs_frame(recs)
