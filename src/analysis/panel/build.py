@@ -88,6 +88,17 @@ def resolve_provinces(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     return obs
 
 
+def prepare(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Resolve provinces, fill each index's own maximum and validate: the one path every observation takes."""
+    obs = resolve_provinces(obs, registry)
+    obs["expected_scale_max"] = [
+        expected_scale_max(i, k, int(y)) for i, k, y in zip(obs["index"], obs["indicator"], obs["year"], strict=True)
+    ]
+    obs["scale_max"] = obs["scale_max"].fillna(obs["expected_scale_max"])
+    validate_candidates(obs)
+    return obs
+
+
 def choose(obs: pd.DataFrame, tol_floor: float = 1e-3) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep one observation per key: official > compiled > reported > user, then manifest priority, then
     reliability grade, then file order. Every other observation of the key is compared with the kept one."""
@@ -163,12 +174,7 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
     provinces = build_provinces(ctx.raw)
     registry = Registry(provinces)
     obs = collect(sources, ctx, progress)
-    obs = resolve_provinces(obs, registry)
-    obs["expected_scale_max"] = [
-        expected_scale_max(i, k, int(y)) for i, k, y in zip(obs["index"], obs["indicator"], obs["year"], strict=True)
-    ]
-    obs["scale_max"] = obs["scale_max"].fillna(obs["expected_scale_max"])
-    validate_candidates(obs)
+    obs = prepare(obs, registry)
     kept, checks = choose(obs)
     kept = kept.copy()
     kept["province"] = kept["province_code"].map(registry.name).astype("string")

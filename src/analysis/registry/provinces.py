@@ -19,6 +19,7 @@ from unidecode import unidecode
 from ..errors import DataError
 
 NATIONAL_CODE = "00"
+MIN_SIMILARITY = 0.9
 HA_TAY_CODE = "28"
 
 # GSO socio-economic regions (6) from the 8 geographic regions of the GSO catalogue; Quảng Ninh (22) is
@@ -49,7 +50,7 @@ EXTRA_ALIASES = {
     "46": ["TT Huế", "TT.Huế", "TT-Hue", "Huế", "Thành phố Huế", "TT Hue", "Thua Thien-Hue"],
     "06": ["Bắc Cạn", "Bac Can"],
     "67": ["Đak Nông", "Đăk Nông", "Dac Nong"],
-    "66": ["Đăk Lăk", "Đắc Lắc", "Dak Lak", "Daklak", "Đắk Lăk"],
+    "66": ["Đăk Lăk", "Đắc Lắc", "Đắc Lắk", "Dak Lak", "Daklak", "Đắk Lăk"],
     "01": ["Hanoi", "Thủ đô Hà Nội"],
     "48": ["Danang"],
     "28": ["Hà Tây", "Ha Tay"],
@@ -241,4 +242,10 @@ class Registry:
         except Exception:  # the parser raises on odd input; an unresolved name is reported by the caller
             return None
         got = getattr(parsed, "province_code", None)
-        return got if got in self.table.index and self.table.at[got, "vintage"] == "gso-2008" else None
+        if got not in self.table.index or self.table.at[got, "vintage"] != "gso-2008":
+            return None
+        # The parser also matches names that merely contain a province ("Binh Duong Tay"); for research
+        # data only a near-identical spelling (a typo, a stray letter) is accepted.
+        key = normalize_name(name)
+        best = max(difflib.SequenceMatcher(None, key, k).ratio() for k, c in self._keys.items() if c == got)
+        return got if best >= MIN_SIMILARITY else None

@@ -83,7 +83,14 @@ def read_sheet(path: Path, sheet: str | int) -> list[list[Any]]:
     .xls and .xlsx) and falls back to openpyxl for workbooks whose dimension record calamine rejects."""
     try:
         wb = CalamineWorkbook.from_path(str(path))
-        names = wb.sheet_names
+    except Exception as exc:  # not a workbook at all (truncated, wrong format)
+        raise DataError(f"cannot read workbook: {exc}", file=path) from exc
+    names = wb.sheet_names
+    if isinstance(sheet, str) and sheet not in names:
+        raise DataError(f"workbook has no sheet {sheet!r} (sheets: {names})", file=path)
+    if isinstance(sheet, int) and not 0 <= sheet < len(names):
+        raise DataError(f"workbook has no sheet number {sheet + 1} (it has {len(names)})", file=path)
+    try:
         ws = wb.get_sheet_by_index(sheet) if isinstance(sheet, int) else wb.get_sheet_by_name(sheet)
         return ws.to_python(skip_empty_area=False)
     except Exception as first:  # calamine raises its own error types; try the second reader before giving up
@@ -98,9 +105,7 @@ def read_sheet(path: Path, sheet: str | int) -> list[list[Any]]:
                 return rows
             except Exception as second:
                 raise DataError(f"cannot read workbook sheet {sheet!r}: {second}", file=path) from second
-        if "names" in locals() and isinstance(sheet, str) and sheet not in names:
-            raise DataError(f"workbook has no sheet {sheet!r} (sheets: {names})", file=path) from first
-        raise DataError(f"cannot read workbook: {first}", file=path) from first
+        raise DataError(f"cannot read workbook sheet {sheet!r}: {first}", file=path) from first
 
 
 def obs_frame(records: list[dict[str, Any]]) -> pd.DataFrame:

@@ -1,0 +1,39 @@
+# Every target does the set-up it needs, so on a fresh machine `make reports` and `make test` work from nothing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+KERNEL := vngov-indices
+
+.PHONY: setup data check fetch test unit lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (vngov-indices)"
+	touch $(STAMP)
+
+fetch: setup
+	$(PY) -m analysis data fetch
+
+data: setup
+	$(PY) -m analysis data build
+
+check: setup
+	$(PY) -m analysis data check
+
+lint: setup
+	$(PY) -m ruff check src tests scripts
+
+test: data
+	$(PY) -m ruff check src tests scripts
+	$(PY) -m pytest
+
+bench: data
+	$(PY) scripts/bench_build.py
+
+clean:
+	rm -rf data/processed data/.builds
