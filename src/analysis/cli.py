@@ -27,6 +27,25 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from . import paths
+    from .runner.config import load_config
+    from .runner.run import execute
+
+    config = load_config(args.config or paths.project_root() / "runs" / "default.yaml", only=args.only)
+    run_dir, manifest = execute(config, jobs=args.jobs, engine=None if args.plain else "vngov-warm", progress=not args.quiet)
+    failed = [r for r in manifest["notebooks"] if r["status"] != "ok"]
+    print(f"run {manifest['run_id']}: {len(manifest['notebooks']) - len(failed)}/{len(manifest['notebooks'])} notebooks ok "
+          f"in {manifest['duration_s']} s with {manifest['workers']} workers -> {run_dir}")
+    for r in failed:
+        err = r["error"] or {}
+        cell = f" at cell {err['cell']}" if err.get("cell") is not None else ""
+        print(f"FAILED {r['name']} ({r['notebook']}){cell}: {r['status']}: {err.get('ename')}: {err.get('evalue', '')[:200]}", file=sys.stderr)
+    if failed:
+        print("reports/latest was not moved; it still points to the last successful run", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,12 +54,20 @@ def main(argv: list[str] | None = None) -> int:
                       help="fetch: copy/download raw files and verify checksums; build: write data/processed; check: validate only")
     data.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     data.set_defaults(func=_data)
+    run = sub.add_parser("run", help="execute the notebooks of a run config with papermill")
+    run.add_argument("--config", help="run config (default runs/default.yaml)")
+    run.add_argument("--only", nargs="+", metavar="NAME", help="only runs whose name or notebook starts with NAME")
+    run.add_argument("--jobs", type=int, help="parallel workers (default: number of cores)")
+    run.add_argument("--plain", action="store_true", help="a new kernel per notebook (papermill's default engine)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        print("nothing was written; the previous data/processed is unchanged", file=sys.stderr)
+        if args.command == "data":
+            print("nothing was written; the previous data/processed is unchanged", file=sys.stderr)
         return 2
 
 

@@ -1,0 +1,77 @@
+"""Helpers every notebook uses: where its outputs go, deterministic figures, results.json, and printing
+checked numbers as rounded plain text (what nbval compares)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import paths
+
+SEED = 20201  # fixed: figures and any resampling are reproducible run to run
+
+
+def output_dir(notebook: str) -> Path:
+    """The runner sets VNGOV_OUTPUT_DIR next to the executed notebook; interactive sessions write under
+    reports/interactive/<notebook>/ so the notebooks folder stays clean."""
+    env = os.environ.get("VNGOV_OUTPUT_DIR")
+    out = Path(env) if env else paths.project_root() / "reports" / "interactive" / notebook
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def setup() -> None:
+    """Fixed seeds and a plain, deterministic matplotlib style (no timestamps, fixed SVG ids)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    random.seed(SEED)
+    np.random.seed(SEED)
+    plt.close("all")
+    matplotlib.rcdefaults()
+    plt.rcParams.update({
+        "svg.hashsalt": "vngov-indices", "svg.fonttype": "none", "figure.dpi": 80, "savefig.dpi": 110,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
+        "font.size": 9, "figure.figsize": (7.5, 4.2),
+    })
+
+
+def save_figure(fig: Any, name: str, notebook: str) -> Path:
+    """PNG and SVG next to the executed notebook, without creation dates so reruns are byte-identical."""
+    out = output_dir(notebook) / "figures"
+    fig.savefig(out / f"{name}.png", metadata={"Software": None}, bbox_inches="tight")
+    fig.savefig(out / f"{name}.svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    return out / f"{name}.png"
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating | float):
+        return None if not np.isfinite(obj) else round(float(obj), 6)
+    if hasattr(obj, "item"):
+        return obj.item()
+    return obj
+
+
+def save_results(results: dict[str, Any], notebook: str) -> Path:
+    """The machine-readable results of a run (numbers rounded to 6 decimals, keys sorted)."""
+    path = output_dir(notebook) / "results.json"
+    path.write_text(json.dumps(_clean(results), indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def show(label: str, value: Any, digits: int = 2) -> None:
+    """Print one checked number as plain text, rounded, so nbval compares results, not float noise."""
+    if isinstance(value, float | np.floating):
+        value = "n/a" if not np.isfinite(value) else f"{value:.{digits}f}"
+    print(f"{label}: {value}")

@@ -1,0 +1,229 @@
+"""Province report cards: what the provincial reform offices write every year (total, rank out of the
+provinces scored, quartile group, each dimension up or down against last year, the weakest dimensions and
+their gap to the maximum, the province against its region and the country, its other indices), in
+Vietnamese or English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .panel.codebook import INDEX_LABELS, label
+from .registry import Registry
+
+QUARTILE = {
+    "vi": {1: "nhóm cao nhất", 2: "nhóm trung bình cao", 3: "nhóm trung bình thấp", 4: "nhóm thấp nhất"},
+    "en": {1: "top quartile", 2: "upper-middle quartile", 3: "lower-middle quartile", 4: "bottom quartile"},
+}
+TEXT = {
+    "vi": {
+        "title": "{province}: {index} năm {year}",
+        "total": "Tổng điểm {value:.2f}/{scale:g}, xếp thứ {rank}/{rank_of} tỉnh, thành phố có điểm công bố ({quartile}).",
+        "prev": "Năm {prev}: {value:.2f} điểm, thứ {rank}/{rank_of} ({delta}).",
+        "break": "Lưu ý: PAPI đổi phương pháp năm 2018 (60 → 80 điểm); so sánh thứ hạng, không so sánh điểm.",
+        "fallback": "Lưu ý: tỉnh không có điểm công bố năm {asked}; thẻ này dùng năm {used}.",
+        "dims": "So với năm {prev}: {up} nội dung tăng điểm ({up_list}), {down} nội dung giảm điểm.",
+        "weak": "Nội dung thấp điểm nhất: {items}.",
+        "gap": "{name} {value:.2f}/{max:g} (còn cách tối đa {gap:.2f})",
+        "region": "So với vùng {region} và cả nước: {above} nội dung cao hơn trung bình cả nước, {below} nội dung thấp hơn.",
+        "other": "Các chỉ số khác của tỉnh",
+        "none": "Không có chỉ số khác trong dữ liệu cho năm này.",
+        "up": "tăng {n} bậc", "down": "giảm {n} bậc", "same": "giữ nguyên thứ hạng",
+        "source": "Nguồn",
+        "cols": ["Nội dung", "Điểm", "Năm trước", "Thay đổi", "Hạng", "Vùng", "Cả nước", "Tối đa"],
+    },
+    "en": {
+        "title": "{province}: {index} {year}",
+        "total": "Total {value:.2f} of {scale:g}, ranked {rank} of {rank_of} provinces with a published score ({quartile}).",
+        "prev": "{prev}: {value:.2f} points, rank {rank} of {rank_of} ({delta}).",
+        "break": "Note: PAPI changed method in 2018 (60 → 80 points); compare ranks, not scores.",
+        "fallback": "Note: no published score in {asked}; this card uses {used}.",
+        "dims": "Against {prev}: {up} dimensions up ({up_list}), {down} down.",
+        "weak": "Weakest dimensions: {items}.",
+        "gap": "{name} {value:.2f}/{max:g} ({gap:.2f} below the maximum)",
+        "region": "Against the {region} region and the country: {above} dimensions above the national mean, {below} below.",
+        "other": "The province's other indices",
+        "none": "No other index in the data for this year.",
+        "up": "up {n} places", "down": "down {n} places", "same": "same rank",
+        "source": "Source",
+        "cols": ["Dimension", "Score", "Previous year", "Change", "Rank", "Region", "Country", "Maximum"],
+    },
+}
+
+
+@dataclass
+class Card:
+    province_code: str
+    province: str
+    region: str
+    region_en: str
+    year: int
+    index: str
+    total: dict
+    previous: dict | None
+    dimensions: pd.DataFrame
+    history: pd.DataFrame
+    others: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _annual(panel: pd.DataFrame) -> pd.DataFrame:
+    return panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00")]
+
+
+def build_card(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, year: int, index: str = "PAPI") -> Card:
+    """Everything a report card states, computed from the panel. `province` may be any known spelling."""
+    reg = Registry(provinces)
+    code = reg.resolve(province, column="province")
+    info = reg.table.loc[code]
+    ann = _annual(panel)
+    idx = ann[ann["index"] == index]
+    tot = idx[(idx["indicator"] == "total")]
+    notes = []
+    this = tot[(tot["year"] == year) & (tot["province_code"] == code)]
+    if this.empty:
+        scored = sorted(int(y) for y in tot.loc[tot["province_code"] == code, "year"].unique())
+        earlier = [y for y in scored if y < year]
+        if not earlier:
+            raise DataError(f"{index} has no total for {info['province']} in or before {year}", column="year", value=year,
+                            hint=f"Years with a total: {', '.join(map(str, scored)) or 'none'}")
+        notes.append(f"fallback:{year}")
+        year = earlier[-1]
+        this = tot[(tot["year"] == year) & (tot["province_code"] == code)]
+    t = this.iloc[0]
+    total = {"value": float(t["value"]), "scale": float(t["scale_max"]), "rank": int(t["rank"]), "rank_of": int(t["rank_of"]),
+             "quartile": int(t["quartile"]), "source_id": t["source_id"], "method_version": t["method_version"]}
+    prev_rows = tot[(tot["province_code"] == code) & (tot["year"] < year)]
+    previous = None
+    if not prev_rows.empty:
+        p = prev_rows.sort_values("year").iloc[-1]
+        previous = {"year": int(p["year"]), "value": float(p["value"]), "rank": int(p["rank"]), "rank_of": int(p["rank_of"]),
+                    "comparable": p["method_version"] == t["method_version"]}
+    dims = idx[idx["indicator"].str.fullmatch(r"d\d") & idx["year"].isin([year, previous["year"] if previous else year])]
+    cur = dims[(dims["year"] == year)]
+    same_region = set(reg.table.index[reg.table["region"] == info["region"]])
+    rows = []
+    for ind, g in cur.groupby("indicator"):
+        mine = g[g["province_code"] == code]
+        if mine.empty:
+            continue
+        m = mine.iloc[0]
+        before = dims[(dims["indicator"] == ind) & (dims["province_code"] == code) & (dims["year"] != year)]
+        vi, en = label(index, ind)
+        rows.append({
+            "indicator": ind, "label_vi": vi, "label_en": en, "value": float(m["value"]),
+            "previous": float(before["value"].iloc[0]) if len(before) else np.nan, "rank": int(m["rank"]), "rank_of": int(m["rank_of"]),
+            "region_mean": float(g.loc[g["province_code"].isin(same_region), "value"].mean()), "national_mean": float(g["value"].mean()),
+            "max": float(m["scale_max"]),
+        })
+    dimensions = pd.DataFrame(rows)
+    if not dimensions.empty:
+        dimensions["change"] = dimensions["value"] - dimensions["previous"]
+        dimensions["gap_to_max"] = dimensions["max"] - dimensions["value"]
+    history = tot[tot["province_code"] == code][["year", "value", "rank", "rank_of", "method_version"]].sort_values("year")
+    others = ann[(ann["province_code"] == code) & (ann["year"] == year) & (ann["index"] != index)
+                 & ((ann["indicator"] == "total") | ann["indicator"].str.endswith("total_rank"))]
+    others = others[["index", "indicator", "value", "scale_max", "rank", "rank_of", "reliability", "source_id", "source_ref"]]
+    if previous and not previous["comparable"]:
+        notes.append("break")
+    return Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(year), index, total, previous,
+                dimensions, history.reset_index(drop=True), others.reset_index(drop=True), notes)
+
+
+def _delta(now: int, before: int, lang: str) -> str:
+    t = TEXT[lang]
+    if now < before:
+        return t["up"].format(n=before - now)
+    if now > before:
+        return t["down"].format(n=now - before)
+    return t["same"]
+
+
+def render(card: Card, lang: str = "vi", weakest: int = 3) -> str:
+    """The card as Markdown text."""
+    if lang not in TEXT:
+        raise DataError("language must be 'vi' or 'en'", column="language", value=lang)
+    t = TEXT[lang]
+    name_col = "label_vi" if lang == "vi" else "label_en"
+    index_name = INDEX_LABELS.get(card.index, (card.index, card.index))[0 if lang == "vi" else 1]
+    out = [f"## {t['title'].format(province=card.province, index=f'{index_name} ({card.index})', year=card.year)}", ""]
+    for note in card.notes:
+        if note.startswith("fallback:"):
+            out.append(t["fallback"].format(asked=note.split(":")[1], used=card.year))
+    tot = card.total
+    out.append(t["total"].format(value=tot["value"], scale=tot["scale"], rank=tot["rank"], rank_of=tot["rank_of"],
+                                 quartile=QUARTILE[lang][tot["quartile"]]))
+    if card.previous:
+        p = card.previous
+        out.append(t["prev"].format(prev=p["year"], value=p["value"], rank=p["rank"], rank_of=p["rank_of"],
+                                    delta=_delta(tot["rank"], p["rank"], lang)))
+    if "break" in card.notes:
+        out.append(t["break"])
+    d = card.dimensions
+    if not d.empty and card.previous and d["change"].notna().any():
+        up = d[d["change"] > 0]
+        out.append(t["dims"].format(prev=card.previous["year"], up=len(up), down=int((d["change"] < 0).sum()),
+                                    up_list=", ".join(up[name_col]) or "-"))
+    if not d.empty:
+        weak = d.sort_values("gap_to_max", ascending=False).head(weakest)
+        items = "; ".join(t["gap"].format(name=r[name_col], value=r["value"], max=r["max"], gap=r["gap_to_max"]) for _, r in weak.iterrows())
+        out.append(t["weak"].format(items=items))
+        out.append(t["region"].format(region=card.region if lang == "vi" else card.region_en,
+                                      above=int((d["value"] > d["national_mean"]).sum()), below=int((d["value"] < d["national_mean"]).sum())))
+        out += ["", "| " + " | ".join(t["cols"]) + " |", "|" + "---|" * len(t["cols"])]
+        for _, r in d.iterrows():
+            ch = "" if pd.isna(r["change"]) else f"{r['change']:+.2f}"
+            prev = "" if pd.isna(r["previous"]) else f"{r['previous']:.2f}"
+            out.append(f"| {r[name_col]} | {r['value']:.2f} | {prev} | {ch} | {r['rank']}/{r['rank_of']} | "
+                       f"{r['region_mean']:.2f} | {r['national_mean']:.2f} | {r['max']:g} |")
+    out += ["", f"### {t['other']}", ""]
+    if card.others.empty:
+        out.append(t["none"])
+    for _, r in card.others.iterrows():
+        vi, en = label(r["index"], r["indicator"])
+        rank = f", {r['rank']}/{r['rank_of']}" if pd.notna(r["rank"]) and pd.notna(r["rank_of"]) else ""
+        out.append(f"- {r['index']} — {vi if lang == 'vi' else en}: {r['value']:g}{rank} ({r['reliability']}; {t['source']}: {r['source_ref'] or r['source_id']})")
+    return "\n".join(out)
+
+
+def card_results(card: Card) -> dict:
+    """The machine-readable part of a card (results.json)."""
+    d = card.dimensions
+    return {
+        "province_code": card.province_code, "province": card.province, "year": card.year, "index": card.index,
+        "total": card.total, "previous": card.previous,
+        "dimensions_up": sorted(d.loc[d["change"] > 0, "indicator"]) if not d.empty else [],
+        "dimensions_down": sorted(d.loc[d["change"] < 0, "indicator"]) if not d.empty else [],
+        "weakest": list(d.sort_values("gap_to_max", ascending=False)["indicator"].head(3)) if not d.empty else [],
+        "other_indices": card.others[["index", "indicator", "value", "rank", "rank_of"]].to_dict("records"),
+    }
+
+
+def card_figure(card: Card, lang: str = "vi"):  # noqa: ANN201 - returns a matplotlib Figure
+    """Dimensions against region and country, and the rank over time (ranks survive the 2018 break)."""
+    import matplotlib.pyplot as plt
+
+    t = TEXT[lang]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 2]})
+    d = card.dimensions
+    if not d.empty:
+        x = np.arange(len(d))
+        a.bar(x - 0.27, d["value"], 0.27, label=card.province, color="#1f6f8b")
+        a.bar(x, d["region_mean"], 0.27, label=(card.region if lang == "vi" else card.region_en), color="#99c5d1")
+        a.bar(x + 0.27, d["national_mean"], 0.27, label=("Cả nước" if lang == "vi" else "Country"), color="#cccccc")
+        a.set_xticks(x, d["indicator"])
+        a.set_ylim(0, float(d["max"].max()))
+        a.legend(fontsize=7, loc="lower right")
+        a.set_title(t["cols"][0] + f" ({card.year})")
+    h = card.history.set_index("year").reindex(range(int(card.history["year"].min()), int(card.history["year"].max()) + 1))
+    b.plot(h.index, h["rank"].astype(float), marker="o", color="#1f6f8b")  # unpublished years leave a gap
+    b.invert_yaxis()
+    b.set_ylabel(t["cols"][4])
+    if (h.index >= 2018).any() and (h.index < 2018).any():
+        b.axvline(2017.5, color="grey", ls="--", lw=0.8)
+    b.set_title(f"{card.index} {t['cols'][4].lower()}")
+    fig.tight_layout()
+    return fig

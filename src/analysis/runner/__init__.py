@@ -1,0 +1,1 @@
+"""Run orchestration: execute the parameterized notebooks with papermill into reports/runs/<run-id>/."""

@@ -1,0 +1,64 @@
+"""Notebook parameters: read each notebook's `parameters` cell and reject unknown names and wrong types
+before any kernel starts, so a typo in a config fails in a second, not after a long run."""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from ..errors import DataError
+
+
+@lru_cache(maxsize=64)
+def notebook_parameters(path: Path) -> dict[str, Any]:
+    """Defaults of the single cell tagged `parameters` (literal values only)."""
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise DataError(f"a notebook needs exactly one cell tagged 'parameters', found {len(cells)}", file=path)
+    out: dict[str, Any] = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name = node.target.id
+        else:
+            raise DataError("parameters cell may only assign literal values", file=path, value=ast.unparse(node)[:60])
+        try:
+            out[name] = ast.literal_eval(node.value)
+        except ValueError as exc:
+            raise DataError("parameter default must be a literal", file=path, column=name) from exc
+    return out
+
+
+def _type_ok(default: Any, value: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        if not isinstance(value, list):
+            return False
+        return not default or all(_type_ok(default[0], v) for v in value)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return default is None or type(value) is type(default)
+
+
+def validate_parameters(path: Path, params: dict[str, Any], where: str) -> None:
+    defaults = notebook_parameters(path)
+    for name, value in params.items():
+        if name not in defaults:
+            raise DataError(f"unknown parameter for {path.name} in {where}", column=name, value=value,
+                            hint=f"Known parameters: {', '.join(sorted(defaults))}")
+        if not _type_ok(defaults[name], value):
+            raise DataError(f"wrong type for parameter of {path.name} in {where}: expected {type(defaults[name]).__name__}",
+                            column=name, value=value)

@@ -1,0 +1,180 @@
+"""Execute a run config: parallel workers with warm kernels, one output folder per notebook run, HTML,
+a manifest with provenance, and `reports/latest` moved only when every notebook succeeded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from tqdm import tqdm
+
+from .. import paths
+from ..errors import DataError
+from .config import Job, RunConfig
+
+KERNEL_NAME = "vngov-indices"
+PACKAGES = ["pandas", "numpy", "scipy", "statsmodels", "linearmodels", "pymannkendall", "matplotlib", "geopandas",
+            "papermill", "nbconvert", "pandera", "python-calamine", "vngov-indices"]
+
+
+def reports_dir() -> Path:
+    return Path(os.environ.get("VNGOV_REPORTS_DIR", paths.project_root() / "reports"))
+
+
+def _git_commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.project_root(), capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.project_root(),
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for p in PACKAGES:
+        try:
+            out[p] = importlib.metadata.version(p)
+        except importlib.metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def _data_provenance() -> dict[str, Any]:
+    from ..panel import load_build_info
+
+    parquet = paths.processed_dir() / "indicators.parquet"
+    if not parquet.exists():
+        raise DataError("processed data not found; run `make data` first", file=parquet)
+    info = load_build_info()
+    return {"indicators_sha256": hashlib.sha256(parquet.read_bytes()).hexdigest(), "raw_fingerprint": info["raw_fingerprint"],
+            "raw_sources": info["sources"]}
+
+
+def execute_job(job: Job, run_dir: str, kernel_name: str, engine: str | None) -> dict[str, Any]:
+    """Worker: run one notebook with papermill and export HTML. Never raises: the status says what happened."""
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    from . import engine as warm
+
+    out = Path(run_dir) / job.name
+    out.mkdir(parents=True, exist_ok=True)
+    nb_out = out / f"{job.name}.ipynb"
+    t0 = time.perf_counter()
+    result: dict[str, Any] = {"name": job.name, "notebook": job.notebook.name, "parameters": job.parameters,
+                              "status": "ok", "error": None}
+    try:
+        kwargs: dict[str, Any] = {"output_dir": str(out)} if engine == warm.ENGINE_NAME else {"cwd": str(out)}
+        if engine != warm.ENGINE_NAME:
+            os.environ["VNGOV_OUTPUT_DIR"] = str(out)
+        pm.execute_notebook(str(job.notebook), str(nb_out), parameters=job.parameters, kernel_name=kernel_name,
+                            engine_name=engine, execution_timeout=job.timeout, progress_bar=False, log_output=False,
+                            report_mode=False, **kwargs)
+    except pm.PapermillExecutionError as exc:
+        result.update(status="failed", error={"cell": exc.cell_index, "execution_count": exc.exec_count,
+                                              "ename": exc.ename, "evalue": str(exc.evalue)[:500]})
+        warm.restart()
+    except Exception as exc:  # timeouts and kernel deaths: report and keep going with a fresh kernel
+        timeout = "Timeout" in type(exc).__name__ or isinstance(exc, TimeoutError)
+        result.update(status="timeout" if timeout else "failed", error={"ename": type(exc).__name__, "evalue": str(exc)[:500]})
+        warm.restart()
+    if nb_out.exists():
+        try:
+            html, _ = HTMLExporter(embed_images=True).from_filename(str(nb_out))
+            (out / f"{job.name}.html").write_text(html, encoding="utf-8")
+        except Exception as exc:  # a notebook that failed half-way may not convert; say so
+            result.setdefault("warnings", []).append(f"HTML export failed: {exc}")
+    result["duration_s"] = round(time.perf_counter() - t0, 2)
+    result["outputs"] = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    return result
+
+
+def _require_kernel(name: str) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel as exc:
+        raise DataError(f"Jupyter kernel {name!r} is not installed", hint="Run `make setup` to register it") from exc
+
+
+def _swap_latest(reports: Path, run_dir: Path) -> None:
+    latest = reports / "latest"
+    tmp = reports / f".latest-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(run_dir, reports), tmp)
+    os.replace(tmp, latest)
+
+
+def _prune(reports: Path, keep: int) -> list[str]:
+    runs = sorted((p for p in (reports / "runs").iterdir() if p.is_dir()), key=lambda p: p.name)
+    latest = (reports / "latest").resolve() if (reports / "latest").exists() else None
+    removed = []
+    for p in runs[: max(0, len(runs) - keep)]:
+        if latest is not None and p.resolve() == latest:
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p.name)
+    return removed
+
+
+def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vngov-warm", progress: bool = True,
+            kernel_name: str = KERNEL_NAME) -> tuple[Path, dict[str, Any]]:
+    """Run every job; returns the run folder and its manifest. Refuses to start while another run holds the lock."""
+    reports = reports_dir()
+    (reports / "runs").mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(reports / ".run.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise DataError("another run is in progress (lock held); wait for it to finish", file=reports / ".run.lock") from exc
+    try:
+        _require_kernel(kernel_name)
+        provenance = _data_provenance()
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        commit = _git_commit()
+        run_id = f"{stamp}-{commit[:7]}"
+        run_dir = reports / "runs" / run_id
+        run_dir.mkdir(parents=True)
+        n_workers = max(1, min(jobs or config.default_jobs or os.cpu_count() or 1, len(config.jobs)))
+        order = sorted(config.jobs, key=lambda j: (j.notebook.stem.startswith("06_"), j.name))  # long analyses first
+        t0 = time.perf_counter()
+        results: list[dict[str, Any]] = []
+        bar = tqdm(total=len(order), desc=f"run {run_id}", unit="nb", disable=not progress)
+        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            futures = {pool.submit(execute_job, j, str(run_dir), kernel_name, engine): j for j in order}
+            for fut in as_completed(futures):
+                r = fut.result()
+                results.append(r)
+                bar.set_postfix_str(f"{r['name']}: {r['status']}")
+                bar.update()
+        bar.close()
+        results.sort(key=lambda r: r["name"])
+        ok = all(r["status"] == "ok" for r in results)
+        manifest = {
+            "run_id": run_id, "config": str(config.path), "status": "ok" if ok else "failed", "git_commit": commit,
+            "data": provenance, "packages": _versions(), "engine": engine or "papermill default (new kernel per notebook)",
+            "workers": n_workers, "duration_s": round(time.perf_counter() - t0, 2), "notebooks": results,
+            "jobs": [asdict(j) | {"notebook": j.notebook.name} for j in config.jobs],
+        }
+        (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        if ok:
+            _swap_latest(reports, run_dir)
+            manifest["pruned"] = _prune(reports, config.keep)
+        return run_dir, manifest
+    finally:
+        lock.release()
