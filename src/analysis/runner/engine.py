@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing.util
 from pathlib import Path
+from typing import Any
 
 from jupyter_client.manager import KernelManager
 from papermill.clientwrap import PapermillNotebookClient
@@ -64,8 +65,18 @@ def reset(km: KernelManager, out_dir: Path) -> None:
 
 class WarmKernelEngine(Engine):
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,  # noqa: ANN001, ANN206
-                                 start_timeout=60, execution_timeout=None, output_dir=None, **kwargs):
+    def execute_managed_notebook(  # noqa: ANN206 - papermill's engine signature
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: int = 60,
+        execution_timeout: int | None = None,
+        output_dir: str | None = None,
+        **kwargs: Any,
+    ):
         km = kernel(kernel_name)
         reset(km, Path(output_dir))
         client = PapermillNotebookClient(
