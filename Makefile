@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KERNEL := vngov-indices
 
-.PHONY: setup data check fetch test unit lint bench clean
+.PHONY: setup data check fetch reports nightly refresh-notebooks test lint bench bench-run clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,15 @@ data: setup
 check: setup
 	$(PY) -m analysis data check
 
+reports: data
+	$(PY) -m analysis run
+
+nightly: data
+	$(PY) -m analysis run --config runs/nightly.yaml
+
+refresh-notebooks: data
+	$(PY) -m analysis notebooks refresh
+
 lint: setup
 	$(PY) -m ruff check src tests scripts
 
@@ -34,6 +43,9 @@ test: data
 
 bench: data
 	$(PY) scripts/bench_build.py
+
+bench-run: data
+	$(PY) scripts/bench_run.py
 
 clean:
 	rm -rf data/processed data/.builds

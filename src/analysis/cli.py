@@ -39,11 +39,19 @@ def _run(args: argparse.Namespace) -> int:
           f"in {manifest['duration_s']} s with {manifest['workers']} workers -> {run_dir}")
     for r in failed:
         err = r["error"] or {}
-        cell = f" at cell {err['cell']}" if err.get("cell") is not None else ""
+        cell = f" at cell {err['cell']} of the executed notebook" if err.get("cell") is not None else ""
         print(f"FAILED {r['name']} ({r['notebook']}){cell}: {r['status']}: {err.get('ename')}: {err.get('evalue', '')[:200]}", file=sys.stderr)
     if failed:
         print("reports/latest was not moved; it still points to the last successful run", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from .runner.run import refresh_notebooks
+
+    manifest = refresh_notebooks(args.only, jobs=args.jobs)
+    print(f"refreshed {len(manifest['notebooks'])} notebooks in {manifest['duration_s']} s; review with git diff, then commit")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,10 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="execute the notebooks of a run config with papermill")
     run.add_argument("--config", help="run config (default runs/default.yaml)")
     run.add_argument("--only", nargs="+", metavar="NAME", help="only runs whose name or notebook starts with NAME")
-    run.add_argument("--jobs", type=int, help="parallel workers (default: number of cores)")
+    run.add_argument("--jobs", type=int, help="parallel workers (default: number of cores + 1)")
     run.add_argument("--plain", action="store_true", help="a new kernel per notebook (papermill's default engine)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
+    nbs = sub.add_parser("notebooks", help="maintain the committed notebooks")
+    nbs.add_argument("action", choices=["refresh"], help="re-execute with default parameters and store the outputs (nbval compares them)")
+    nbs.add_argument("--only", nargs="+", metavar="NAME")
+    nbs.add_argument("--jobs", type=int)
+    nbs.set_defaults(func=_notebooks)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

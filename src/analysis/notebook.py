@@ -41,12 +41,21 @@ def setup() -> None:
     })
 
 
-def save_figure(fig: Any, name: str, notebook: str) -> Path:
-    """PNG and SVG next to the executed notebook, without creation dates so reruns are byte-identical."""
+def save_figure(fig: Any, name: str, notebook: str, display: bool = True) -> None:
+    """PNG and SVG next to the executed notebook, without creation dates so reruns are byte-identical,
+    and the saved PNG shown in the notebook (rendered once, not again by the inline backend). Returns
+    nothing, so a notebook cell ending with it prints no machine-specific path."""
+    import matplotlib.pyplot as plt
+
     out = output_dir(notebook) / "figures"
     fig.savefig(out / f"{name}.png", metadata={"Software": None}, bbox_inches="tight")
     fig.savefig(out / f"{name}.svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
-    return out / f"{name}.png"
+    plt.close(fig)
+    if display:
+        from IPython.display import Image
+        from IPython.display import display as show_image
+
+        show_image(Image(filename=str(out / f"{name}.png")))
 
 
 def _clean(obj: Any) -> Any:
@@ -63,11 +72,10 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def save_results(results: dict[str, Any], notebook: str) -> Path:
+def save_results(results: dict[str, Any], notebook: str) -> None:
     """The machine-readable results of a run (numbers rounded to 6 decimals, keys sorted)."""
     path = output_dir(notebook) / "results.json"
     path.write_text(json.dumps(_clean(results), indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 def show(label: str, value: Any, digits: int = 2) -> None:

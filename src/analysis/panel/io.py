@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,9 +69,16 @@ def _require(processed: Path, name: str) -> Path:
 
 
 def load_panel(processed: Path | None = None) -> pd.DataFrame:
-    """The harmonized panel, one row per observed value (see the data contract in README)."""
-    processed = processed or paths.processed_dir()
-    df = pd.read_parquet(_require(processed, "indicators.parquet"))
+    """The harmonized panel, one row per observed value (see the data contract in README). Returns a copy
+    of a cached read (keyed by the file's identity), so repeated calls in one process are cheap."""
+    path = _require(processed or paths.processed_dir(), "indicators.parquet").resolve()
+    stat = path.stat()
+    return _read_panel(str(path), stat.st_mtime_ns, stat.st_size).copy()
+
+
+@lru_cache(maxsize=2)
+def _read_panel(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    df = pd.read_parquet(path)
     return df.astype({k: v for k, v in DTYPES.items() if k in df.columns})
 
 

@@ -68,7 +68,8 @@ def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
         bad = set(spec) - RUN_KEYS
         if bad:
             raise DataError("unknown key in run entry", file=path, row=i, column=sorted(bad)[0], hint=f"Allowed: {sorted(RUN_KEYS)}")
-        nb = nb_dir / spec["notebook"]
+        local = Path(path).parent / spec["notebook"]  # a config may sit beside its own notebooks (tests, forks)
+        nb = local if local.exists() else nb_dir / spec["notebook"]
         if not nb.exists():
             raise DataError("notebook not found", file=path, row=i, column="notebook", value=spec["notebook"])
         params = dict(spec.get("parameters") or {})

@@ -12,13 +12,14 @@ import multiprocessing.util
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
 from papermill.log import logger
 
 ENGINE_NAME = "vngov-warm"
-_KM: KernelManager | None = None
+_KM: AsyncKernelManager | None = None
 
 RESET = """\
 get_ipython().run_line_magic('reset', '-f')
@@ -33,15 +34,17 @@ del _os, _plt
 def _shutdown() -> None:
     global _KM
     if _KM is not None and _KM.has_kernel:
-        _KM.shutdown_kernel(now=True)
+        run_sync(_KM.shutdown_kernel)(now=True)
     _KM = None
 
 
-def kernel(kernel_name: str) -> KernelManager:
+def kernel(kernel_name: str) -> AsyncKernelManager:
+    """The worker's kernel, started on first use (nbclient needs an async manager for its timeouts)."""
     global _KM
-    if _KM is None or not _KM.is_alive():
-        _KM = KernelManager(kernel_name=kernel_name)
-        _KM.start_kernel()
+    if _KM is None or not _KM.has_kernel or not run_sync(_KM.is_alive)():
+        _shutdown()
+        _KM = AsyncKernelManager(kernel_name=kernel_name)
+        run_sync(_KM.start_kernel)()
         multiprocessing.util.Finalize(None, _shutdown, exitpriority=10)
     return _KM
 
@@ -49,18 +52,6 @@ def kernel(kernel_name: str) -> KernelManager:
 def restart() -> None:
     """Fresh kernel after a failed or timed-out run."""
     _shutdown()
-
-
-def reset(km: KernelManager, out_dir: Path) -> None:
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-        reply = kc.execute_interactive(RESET.format(out=str(out_dir)), timeout=60, output_hook=lambda msg: None)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
-    finally:
-        kc.stop_channels()
 
 
 class WarmKernelEngine(Engine):
@@ -78,12 +69,19 @@ class WarmKernelEngine(Engine):
         **kwargs: Any,
     ):
         km = kernel(kernel_name)
-        reset(km, Path(output_dir))
+        # The reset runs as the head of the first code cell (no extra client connection) and is removed
+        # from the stored notebook afterwards.
+        first = next(c for c in nb_man.nb.cells if c.cell_type == "code")
+        original = first.source
+        first.source = RESET.format(out=str(Path(output_dir))) + original
         client = PapermillNotebookClient(
             nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
             log=logger, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
         )
-        nb = client.execute()
+        try:
+            nb = client.execute()
+        finally:
+            first.source = original
         count = 0
         for cell in nb.cells:
             if cell.cell_type == "code" and cell.get("execution_count") is not None:
