@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KERNEL := vngov-indices
 
-.PHONY: setup data check fetch reports nightly refresh-notebooks test lint bench bench-run clean
+.PHONY: setup data check fetch release reports nightly refresh-notebooks test lint bench bench-run clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,9 @@ data: setup
 
 check: setup
 	$(PY) -m analysis data check
+
+release: data
+	$(PY) -m analysis data release
 
 reports: data
 	$(PY) -m analysis run

@@ -69,7 +69,7 @@ def test_pci_2019_quang_ninh(panel):
 
 
 def test_pci_coverage_by_era(panel):
-    pci = panel[(panel["index"] == "PCI") & (panel["indicator"] == "total")]
+    pci = panel[(panel["index"] == "PCI") & (panel["indicator"] == "total") & (panel["province_code"] != "00")]
     counts = pci.groupby("year")["province_code"].nunique()
     assert counts[2005] == 42
     assert counts[2006] == counts[2007] == counts[2008] == 64  # Hà Tây included

@@ -13,6 +13,12 @@ def _data(args: argparse.Namespace) -> int:
     from .panel.build import build
 
     progress = not args.quiet
+    if args.action == "release":
+        from .release import build_release
+
+        folder = build_release(previous=args.previous)
+        print(f"release {folder.name}: {folder} and {folder.with_suffix('.zip').name}")
+        return 0
     if args.action == "fetch":
         counts = fetch_all(progress=progress)
         print(f"raw files: {counts['present']} already present, {counts['mirror']} copied from the mirror, "
@@ -58,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     data = sub.add_parser("data", help="raw data and the processed panel")
-    data.add_argument("action", choices=["fetch", "build", "check"],
-                      help="fetch: copy/download raw files and verify checksums; build: write data/processed; check: validate only")
+    data.add_argument("action", choices=["fetch", "build", "check", "release"],
+                      help="fetch: copy/download raw files and verify checksums; build: write data/processed; check: validate only; "
+                           "release: write a versioned data release to dist/")
+    data.add_argument("--previous", help="with release: a previous release folder, to write CHANGES.csv")
     data.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     data.set_defaults(func=_data)
     run = sub.add_parser("run", help="execute the notebooks of a run config with papermill")

@@ -41,21 +41,29 @@ class BuildResult:
     info: dict = field(default_factory=dict)
 
 
-def articles_source() -> Source:
-    path = paths.reported_dir() / "articles.csv"
-    return Source(
-        id="articles", path=str(path), sha256=sha256_file(path) if path.exists() else "0" * 64, role="indicator",
-        licence="project transcription (CC-BY 4.0) of public provincial reports",
-        citation="vngov-indices transcription of five Vietnamese provincial reports (data/reported/SOURCES.md)",
-        publisher="provincial People's Committees and newspapers", adapter="articles", reliability="reported",
-        priority=45, base="/",
-    )
+PROJECT_TABLES = {
+    "articles": ("articles.csv", 45, "vngov-indices transcription of five Vietnamese provincial reports (data/reported/SOURCES.md)",
+                 "provincial People's Committees and newspapers"),
+    "press_papi_pci": ("press_papi_pci.csv", 46, "Published PAPI and PCI figures quoted in the raw mirror's notes, transcribed by vngov-indices",
+                       "CECODES/UNDP (PAPI), VCCI (PCI), as quoted in the press"),
+}
+
+
+def project_sources() -> list[Source]:
+    """The project's own committed tables (data/reported/), read like manifest sources."""
+    out = []
+    for sid, (name, priority, citation, publisher) in PROJECT_TABLES.items():
+        path = paths.reported_dir() / name
+        out.append(Source(id=sid, path=str(path), sha256=sha256_file(path) if path.exists() else "0" * 64, role="indicator",
+                          licence="CC-BY-4.0 (project transcription of public figures)", citation=citation, publisher=publisher,
+                          adapter="reported_table", reliability="reported", priority=priority, base="/"))
+    return out
 
 
 def collect(sources: list[Source], ctx: Context, progress: bool) -> pd.DataFrame:
     """Run every indicator adapter and the researcher's own tables."""
     frames = []
-    todo = [s for s in sources if s.role == "indicator"] + [articles_source()]
+    todo = [s for s in sources if s.role == "indicator"] + project_sources()
     user_files = sorted(p for p in paths.user_dir().glob("*") if p.suffix.lower() in (".csv", ".xlsx", ".xls")) if paths.user_dir().exists() else []
     bar = tqdm(total=len(todo) + len(user_files), desc="read sources", unit="file", disable=not progress)
     for src in todo:
@@ -150,14 +158,16 @@ def rank_checks(panel: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
                   suffixes=("", "_c"))
     if m.empty:
         return pd.DataFrame()
-    same = (m["rank"] == m["rank_c"]) & (m["rank_of"].isna() | (m["rank_of"] == m["rank_of_c"]))
+    same_rank = m["rank"] == m["rank_c"]
+    same_n = m["rank_of"].isna() | (m["rank_of"] == m["rank_of_c"])
+    status = np.select([same_rank & same_n, same_rank], ["agree", "rank agrees, ranked out of a different N"], "conflict")
     return pd.DataFrame({
         "province_code": m["province_code"], "year": m["year"], "index": m["index"], "indicator": m["indicator"], "date": m["date"],
         "kind": "rank", "kept_source_id": m["source_id_c"], "kept_reliability": "computed",
         "kept_value": m["rank_c"].astype(float), "other_source_id": m["source_id"], "other_reliability": m["reliability"],
         "other_value": m["rank"].astype(float), "other_source_ref": m["source_ref"], "other_note": m["note"],
         "difference": (m["rank"] - m["rank_c"]).abs().astype(float), "tolerance": 0.0,
-        "status": np.where(same, "agree", "conflict"),
+        "status": status,
         "rank_of_reported": m["rank_of"], "rank_of_computed": m["rank_of_c"],
     })
 
@@ -186,9 +196,9 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
     for c in ("method_version", "grade", "note"):
         panel[c] = panel[c].fillna("").astype("string")
     validate_panel(panel)
-    conflicts = checks[checks["status"] == "conflict"].copy()
+    conflicts = checks[checks["status"] != "agree"].copy()
     conflicts["resolution"] = np.where(
-        conflicts["kind"] == "rank", "published rank differs from the rank computed from the panel; panel kept",
+        conflicts["kind"] == "rank", "published rank differs from the rank computed from the panel (" + conflicts["status"] + "); panel kept",
         "kept " + conflicts["kept_source_id"] + " (" + conflicts["kept_reliability"] + ") over " + conflicts["other_source_id"]
         + " (" + conflicts["other_reliability"] + "): official > compiled > reported > user, then manifest priority",
     )
@@ -197,7 +207,7 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
     info = {
         "raw_fingerprint": raw_fingerprint(sources),
         "sources": {s.id: s.sha256 for s in sources},
-        "articles_sha256": articles_source().sha256,
+        "project_tables": {s.id: s.sha256 for s in project_sources()},
         "n_observations": len(panel), "n_candidates": len(obs), "n_crosschecks": len(checks),
         "n_conflicts": len(conflicts), "n_excluded": len(excluded),
         "papi_structure_note": "sub-dimension codes follow the 2018 numbering with stable meaning; see codebook.csv",

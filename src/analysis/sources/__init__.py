@@ -15,5 +15,5 @@ ADAPTERS: dict[str, Adapter] = {
     "dti_2022": reported.read_dti_2022,
     "mic_egov_2017": reported.read_mic_egov_2017,
     "news_reported": reported.read_news,
-    "articles": reported.read_articles,
+    "reported_table": reported.read_reported_table,
 }

@@ -147,13 +147,13 @@ def read_news(src: Source, ctx: Context) -> pd.DataFrame:
     return obs_frame(recs)
 
 
-ARTICLE_COLUMNS = ["province", "year", "index", "indicator", "value", "scale_max", "rank", "rank_of", "date", "article", "quote", "note"]
+REPORTED_COLUMNS = ["province", "year", "index", "indicator", "value", "scale_max", "rank", "rank_of", "date", "source", "quote", "note"]
 
 
-def read_articles(src: Source, ctx: Context) -> pd.DataFrame:
-    """The project's own transcription of `../shared/articles/` (data/reported/articles.csv)."""
+def read_reported_table(src: Source, ctx: Context) -> pd.DataFrame:
+    """The project's own transcriptions in data/reported/ (the provincial articles; press PAPI/PCI figures)."""
     file, df = _read_csv(src)
-    missing = [c for c in ARTICLE_COLUMNS if c not in df.columns]
+    missing = [c for c in REPORTED_COLUMNS if c not in df.columns]
     if missing:
         raise DataError("missing column", file=file, row=1, column=missing[0])
     recs = []
@@ -165,6 +165,6 @@ def read_articles(src: Source, ctx: Context) -> pd.DataFrame:
                          parse_number(r["scale_max"], file=file, row=i, column="scale_max"),
                          rank=_int(r["rank"], file=file, row=i, column="rank"),
                          rank_of=_int(r["rank_of"], file=file, row=i, column="rank_of"), grade="article",
-                         note=f"{r['quote']}" + (f" [{r['note']}]" if r["note"] else ""), source_ref=f"articles/{r['article']}",
+                         note=f"{r['quote']}" + (f" [{r['note']}]" if r["note"] else ""), source_ref=r["source"],
                          date=r["date"] or None, file=file, row=i, column="value", tol=decimals_tolerance(r["value"])))
     return obs_frame(recs)

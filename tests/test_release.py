@@ -1,0 +1,82 @@
+"""The data release: deterministic version and bytes, a valid Frictionless package, corruption caught,
+and CHANGES.csv against a previous release."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import frictionless
+import pandas as pd
+import pytest
+import yaml
+
+from analysis import paths
+from analysis.release import build_release, changes
+
+
+def digest(folder):
+    files = sorted(p for p in folder.parent.rglob("*") if p.is_file())
+    return {str(p.relative_to(folder.parent)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    return build_release(dist=tmp_path_factory.mktemp("dist"))
+
+
+def test_two_builds_are_byte_identical(release, tmp_path):
+    again = build_release(dist=tmp_path / "dist")
+    assert again.name == release.name
+    assert digest(again) == digest(release)
+    assert again.with_suffix(".zip").read_bytes() == release.with_suffix(".zip").read_bytes()
+
+
+def test_release_contents(release):
+    names = {p.name for p in release.iterdir()}
+    assert {"indicators.csv", "provinces.csv", "codebook.csv", "conflicts.csv", "datapackage.json", "README.md"} <= names
+    pkg = frictionless.Package(str(release / "datapackage.json"))
+    assert pkg.get_resource("indicators").schema.primary_key == ["province_code", "year", "index", "indicator", "date"]
+    raw = pkg.to_dict()["raw_inputs"]
+    assert len(raw) >= 56 and all(len(r["sha256"]) == 64 for r in raw)
+    readme = (release / "README.md").read_text()
+    assert release.name.split("-")[-1] in readme and "CECODES" in readme and "VCCI" in readme
+
+
+def test_frictionless_validate_passes(release):
+    report = frictionless.validate(str(release / "datapackage.json"))
+    assert report.valid, report.flatten(["type", "fieldName", "note"])[:5]
+
+
+def test_corrupted_value_is_caught(release, tmp_path):
+    copy = tmp_path / release.name
+    shutil.copytree(release, copy)
+    path = copy / "indicators.csv"
+    text = path.read_text(encoding="utf-8")
+    row = text.splitlines()[1]
+    fields = row.split(",")
+    value_at = 5  # province_code, province, year, index, indicator, value
+    fields[value_at] = str(float(fields[value_at]) + 1)
+    path.write_text(text.replace(row, ",".join(fields), 1), encoding="utf-8")
+    report = frictionless.validate(str(copy / "datapackage.json"))
+    assert not report.valid
+    assert {"hash-count"} <= {e[0] for e in report.flatten(["type"])}
+
+
+def test_changes_lists_added_removed_revised(release, tmp_path):
+    old_dir = tmp_path / "old"
+    old_dir.mkdir()
+    new = pd.read_csv(release / "indicators.csv", dtype={"province_code": str, "date": str}, keep_default_na=False, na_values=[""])
+    old = new.copy()
+    old.loc[0, "value"] = old.loc[0, "value"] + 0.5  # revised
+    old = old.drop(index=1)  # added in the new release
+    extra = old.iloc[[2]].copy()
+    extra["indicator"] = "retired_indicator"  # removed in the new release
+    pd.concat([old, extra]).to_csv(old_dir / "indicators.csv", index=False)
+    ch = changes(old_dir, new)
+    assert ch["change"].value_counts().to_dict() == {"revised": 1, "added": 1, "removed": 1}
+
+
+def test_citation_cff():
+    cff = yaml.safe_load((paths.project_root() / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"].startswith("1.2") and cff["title"] and cff["authors"] and cff["license"]
