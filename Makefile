@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KERNEL := vngov-indices
 
-.PHONY: setup data check fetch release reports nightly refresh-notebooks test lint bench bench-run clean
+.PHONY: setup browser lab data check fetch release reports nightly refresh-notebooks test lint bench bench-run clean
 
 setup: $(STAMP)
 
@@ -15,6 +15,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (vngov-indices)"
 	touch $(STAMP)
+
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+lab: data
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks notebooks/explore.ipynb
 
 fetch: setup
 	$(PY) -m analysis data fetch
@@ -40,7 +46,7 @@ refresh-notebooks: data
 lint: setup
 	$(PY) -m ruff check src tests scripts
 
-test: data
+test: data browser
 	$(PY) -m ruff check src tests scripts
 	$(PY) -m pytest
 

@@ -28,7 +28,13 @@ def main() -> None:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "analysis", "run", "-q"], cwd=ROOT, env=env, check=True, stderr=subprocess.DEVNULL)
         fast = time.perf_counter() - t0
-        print(f"default run ({len(config.jobs)} notebook runs, {os.cpu_count()} cores): {fast:.1f} s  (target <= 120 s)")
+        print(f"default run ({len(config.jobs)} notebook runs + site, {os.cpu_count()} cores): {fast:.1f} s  (target <= 120 s)")
+        import json
+
+        manifest = json.loads(next(Path(tmp, "reports", "runs").glob("*/manifest.json")).read_text())
+        site = manifest["site"]
+        print(f"  notebooks {manifest['duration_s']} s; site {site['seconds']} s, {site['bytes'] / 1e6:.1f} MB, {site['pages']} pages"
+              "  (targets: site < 20 s, < 40 MB)")
         if os.environ.get("BENCH_SKIP_PLAIN"):
             return
         import papermill as pm

@@ -14,7 +14,7 @@ from analysis.errors import DataError
         ("Thua Thien Hue", "46"), ("Thừa Thiên - Huế", "46"), ("Huế", "46"), ("TT.Huế", "46"),
         ("Hoà Bình", "17"), ("Hòa Bình", "17"), ("Khánh Hoà", "56"), ("Thanh Hoá", "38"),
         ("BRVT", "77"), ("Bà Rịa - Vũng Tàu", "77"), ("Bắc Cạn", "06"), ("Đăk Nông", "67"),
-        ("Đắk Lắk", "66"), ("binh duong", "74"), ("Binh Phuoc", "70"), ("Hà Tây", "28"), ("Cần Thơn", "92"),
+        ("Đắk Lắk", "66"), ("binh duong", "74"), ("74", "74"), (" 01 ", "01"), ("Binh Phuoc", "70"), ("Hà Tây", "28"), ("Cần Thơn", "92"),
     ],
 )
 def test_spellings_resolve(registry, name, code):

@@ -41,13 +41,17 @@ def setup() -> None:
     })
 
 
-def save_figure(fig: Any, name: str, notebook: str, display: bool = True) -> None:
+def save_figure(fig: Any, name: str, notebook: str, data: Any, display: bool = True) -> None:
     """PNG and SVG next to the executed notebook, without creation dates so reruns are byte-identical,
-    and the saved PNG shown in the notebook (rendered once, not again by the inline backend). Returns
-    nothing, so a notebook cell ending with it prints no machine-specific path."""
+    the plotted data as CSV beside them (every published figure has its data), and the saved PNG shown in
+    the notebook (rendered once, not again by the inline backend). Returns nothing, so a notebook cell
+    ending with it prints no machine-specific path."""
     import matplotlib.pyplot as plt
+    import pandas as pd
 
     out = output_dir(notebook) / "figures"
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    frame.to_csv(out / f"{name}.csv", index=not isinstance(frame.index, pd.RangeIndex), lineterminator="\n")
     fig.savefig(out / f"{name}.png", metadata={"Software": None}, bbox_inches="tight")
     fig.savefig(out / f"{name}.svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     plt.close(fig)

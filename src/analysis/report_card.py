@@ -75,62 +75,73 @@ def _annual(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_card(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, year: int, index: str = "PAPI") -> Card:
-    """Everything a report card states, computed from the panel. `province` may be any known spelling."""
-    reg = Registry(provinces)
-    code = reg.resolve(province, column="province")
-    info = reg.table.loc[code]
+    """Everything a report card states, computed from the panel. `province` may be any known spelling.
+    If the province has no score in `year`, its latest earlier year is used and the card says so."""
+    code = Registry(provinces).resolve(province, column="province")
+    return build_cards(panel, provinces, year, index, codes=[code])[code]
+
+
+def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: str = "PAPI",
+                codes: list[str] | None = None) -> dict[str, Card]:
+    """Cards for many provinces in one pass: national and regional means are computed once, not per card."""
+    table = provinces.set_index("province_code", drop=False)
     ann = _annual(panel)
     idx = ann[ann["index"] == index]
-    tot = idx[(idx["indicator"] == "total")]
-    notes = []
-    this = tot[(tot["year"] == year) & (tot["province_code"] == code)]
-    if this.empty:
-        scored = sorted(int(y) for y in tot.loc[tot["province_code"] == code, "year"].unique())
-        earlier = [y for y in scored if y < year]
-        if not earlier:
-            raise DataError(f"{index} has no total for {info['province']} in or before {year}", column="year", value=year,
-                            hint=f"Years with a total: {', '.join(map(str, scored)) or 'none'}")
-        notes.append(f"fallback:{year}")
-        year = earlier[-1]
-        this = tot[(tot["year"] == year) & (tot["province_code"] == code)]
-    t = this.iloc[0]
-    total = {"value": float(t["value"]), "scale": float(t["scale_max"]), "rank": int(t["rank"]), "rank_of": int(t["rank_of"]),
-             "quartile": int(t["quartile"]), "source_id": t["source_id"], "method_version": t["method_version"]}
-    prev_rows = tot[(tot["province_code"] == code) & (tot["year"] < year)]
-    previous = None
-    if not prev_rows.empty:
-        p = prev_rows.sort_values("year").iloc[-1]
-        previous = {"year": int(p["year"]), "value": float(p["value"]), "rank": int(p["rank"]), "rank_of": int(p["rank_of"]),
-                    "comparable": p["method_version"] == t["method_version"]}
-    dims = idx[idx["indicator"].str.fullmatch(r"d\d") & idx["year"].isin([year, previous["year"] if previous else year])]
-    cur = dims[(dims["year"] == year)]
-    same_region = set(reg.table.index[reg.table["region"] == info["region"]])
-    rows = []
-    for ind, g in cur.groupby("indicator"):
-        mine = g[g["province_code"] == code]
-        if mine.empty:
-            continue
-        m = mine.iloc[0]
-        before = dims[(dims["indicator"] == ind) & (dims["province_code"] == code) & (dims["year"] != year)]
-        vi, en = label(index, ind)
-        rows.append({
-            "indicator": ind, "label_vi": vi, "label_en": en, "value": float(m["value"]),
-            "previous": float(before["value"].iloc[0]) if len(before) else np.nan, "rank": int(m["rank"]), "rank_of": int(m["rank_of"]),
-            "region_mean": float(g.loc[g["province_code"].isin(same_region), "value"].mean()), "national_mean": float(g["value"].mean()),
-            "max": float(m["scale_max"]),
+    tot = idx[idx["indicator"] == "total"].sort_values("year")
+    dims = idx[idx["indicator"].str.fullmatch(r"d\d")].copy()
+    dims["region"] = dims["province_code"].map(table["region"])
+    national = dims.groupby(["year", "indicator"])["value"].mean()
+    regional = dims.groupby(["year", "region", "indicator"])["value"].mean()
+    dims_by = {k: g for k, g in dims.groupby("province_code")}
+    tot_by = {k: g for k, g in tot.groupby("province_code")}
+    heads = ann[(ann["index"] != index) & ((ann["indicator"] == "total") | ann["indicator"].str.endswith("total_rank"))]
+    heads_by = {k: g for k, g in heads.groupby("province_code")}
+    cards: dict[str, Card] = {}
+    for code in codes if codes is not None else sorted(tot_by):
+        info = table.loc[code]
+        own = tot_by.get(code, tot.iloc[0:0])
+        scored = [int(y) for y in own["year"]]
+        notes: list[str] = []
+        card_year = year
+        if year not in scored:
+            earlier = [y for y in scored if y < year]
+            if not earlier:
+                raise DataError(f"{index} has no total for {info['province']} in or before {year}", column="year", value=year,
+                                hint=f"Years with a total: {', '.join(map(str, scored)) or 'none'}")
+            notes.append(f"fallback:{year}")
+            card_year = earlier[-1]
+        t = own[own["year"] == card_year].iloc[0]
+        total = {"value": float(t["value"]), "scale": float(t["scale_max"]), "rank": int(t["rank"]), "rank_of": int(t["rank_of"]),
+                 "quartile": int(t["quartile"]), "source_id": t["source_id"], "method_version": t["method_version"]}
+        prev_rows = own[own["year"] < card_year]
+        previous = None
+        if not prev_rows.empty:
+            p = prev_rows.iloc[-1]
+            previous = {"year": int(p["year"]), "value": float(p["value"]), "rank": int(p["rank"]), "rank_of": int(p["rank_of"]),
+                        "comparable": p["method_version"] == t["method_version"]}
+        mine = dims_by.get(code, dims.iloc[0:0])
+        cur = mine[mine["year"] == card_year].sort_values("indicator")
+        before = mine[mine["year"] == previous["year"]].set_index("indicator")["value"] if previous else pd.Series(dtype=float)
+        labels = [label(index, ind) for ind in cur["indicator"]]
+        dimensions = pd.DataFrame({
+            "indicator": cur["indicator"].to_numpy(), "label_vi": [vi for vi, _ in labels], "label_en": [en for _, en in labels],
+            "value": cur["value"].to_numpy(float), "previous": cur["indicator"].map(before).to_numpy(float),
+            "rank": cur["rank"].astype(int).to_numpy(), "rank_of": cur["rank_of"].astype(int).to_numpy(),
+            "region_mean": [float(regional[(card_year, info["region"], ind)]) for ind in cur["indicator"]],
+            "national_mean": [float(national[(card_year, ind)]) for ind in cur["indicator"]],
+            "max": cur["scale_max"].to_numpy(float),
         })
-    dimensions = pd.DataFrame(rows)
-    if not dimensions.empty:
         dimensions["change"] = dimensions["value"] - dimensions["previous"]
         dimensions["gap_to_max"] = dimensions["max"] - dimensions["value"]
-    history = tot[tot["province_code"] == code][["year", "value", "rank", "rank_of", "method_version"]].sort_values("year")
-    others = ann[(ann["province_code"] == code) & (ann["year"] == year) & (ann["index"] != index)
-                 & ((ann["indicator"] == "total") | ann["indicator"].str.endswith("total_rank"))]
-    others = others[["index", "indicator", "value", "scale_max", "rank", "rank_of", "reliability", "source_id", "source_ref"]]
-    if previous and not previous["comparable"]:
-        notes.append("break")
-    return Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(year), index, total, previous,
-                dimensions, history.reset_index(drop=True), others.reset_index(drop=True), notes)
+        history = own[["year", "value", "rank", "rank_of", "method_version"]]
+        others = heads_by.get(code, heads.iloc[0:0])
+        others = others[others["year"] == card_year][["index", "indicator", "value", "scale_max", "rank", "rank_of", "reliability",
+                                                       "source_id", "source_ref"]]
+        if previous and not previous["comparable"]:
+            notes.append("break")
+        cards[code] = Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(card_year), index, total,
+                           previous, dimensions, history.reset_index(drop=True), others.reset_index(drop=True), notes)
+    return cards
 
 
 def _delta(now: int, before: int, lang: str) -> str:
@@ -173,6 +184,7 @@ def render(card: Card, lang: str = "vi", weakest: int = 3) -> str:
         out.append(t["weak"].format(items=items))
         out.append(t["region"].format(region=card.region if lang == "vi" else card.region_en,
                                       above=int((d["value"] > d["national_mean"]).sum()), below=int((d["value"] < d["national_mean"]).sum())))
+        out = [out[0], "", "\n\n".join(out[2:])]  # one paragraph per statement
         out += ["", "| " + " | ".join(t["cols"]) + " |", "|" + "---|" * len(t["cols"])]
         for _, r in d.iterrows():
             ch = "" if pd.isna(r["change"]) else f"{r['change']:+.2f}"

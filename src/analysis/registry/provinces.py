@@ -219,7 +219,10 @@ class Registry:
     def resolve(self, name: object, *, file: object = None, row: int | None = None, column: str | None = None) -> str:
         if name is None or (isinstance(name, float) and pd.isna(name)) or not str(name).strip():
             raise DataError("province name is empty", file=file, row=row, column=column, value=name)
-        code = self._resolve_cached(str(name))
+        text = str(name).strip()
+        if re.fullmatch(r"\d{2}", text) and text in self.table.index:  # already a GSO code
+            return text
+        code = self._resolve_cached(text)
         if code is None:
             close = difflib.get_close_matches(normalize_name(name), list(self._keys), n=3, cutoff=0.6)
             names = [self.name(self._keys[k]) for k in close]

@@ -186,6 +186,14 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
             "workers": n_workers, "duration_s": round(time.perf_counter() - t0, 2), "notebooks": results,
             "jobs": [asdict(j) | {"notebook": j.notebook.name} for j in config.jobs],
         }
+        try:
+            from ..site import build_site
+
+            manifest["site"] = build_site(run_dir, manifest)
+        except Exception as exc:  # a run without its site is not a good run: keep latest where it is
+            manifest["site"] = {"error": f"{type(exc).__name__}: {exc}"}
+            manifest["status"] = "failed"
+            ok = False
         (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         if ok:
             _swap_latest(reports, run_dir)
