@@ -47,3 +47,11 @@ def test_63_provinces_regions_and_2025_successors(registry):
 def test_names_that_only_contain_a_province_are_rejected(registry, name):
     with pytest.raises(DataError, match="unknown province name"):
         registry.resolve(name)
+
+
+def test_every_raw_spelling_is_recorded():
+    from analysis import load_table
+
+    aliases = load_table("provinces").set_index("province_code")["aliases"]
+    for code, spelling in [("46", "TT.Huế"), ("46", "TT-Hue"), ("67", "Đak Nông"), ("79", "HCMC"), ("66", "Đắc Lắk"), ("74", "Binh Duong")]:
+        assert spelling in aliases[code].split("|"), (code, spelling)

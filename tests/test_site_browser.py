@@ -82,7 +82,7 @@ def test_diacritic_search_and_english_page(site, browser):
 
 
 def test_no_page_requests_outside_the_site_and_pages_are_accessible(site, browser):
-    pages = [site / "index.html", site / "provinces" / "74-en.html", *sorted((site / "analysis").glob("*.html"))]
+    pages = [site / "index.html", site / "provinces" / "74-en.html", *sorted((site / "analysis").glob("*/index.html"))]
     assert len(pages) >= 4
     for path in pages:
         page = browser.new_page(viewport={"width": 375, "height": 800})
@@ -95,7 +95,7 @@ def test_no_page_requests_outside_the_site_and_pages_are_accessible(site, browse
         assert page.locator("img:not([alt])").count() == 0, f"{path.name}: image without alt text"
         levels = [int(t[1]) for t in page.eval_on_selector_all("h1,h2,h3,h4,h5,h6", "els => els.map(e => e.tagName)")]
         assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), f"{path.name}: heading levels skip: {levels}"
-        if path.parent.name != "analysis":  # the site's own pages fit a phone-width window
+        if "analysis" not in path.parts:  # the site's own pages fit a phone-width window
             assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1, f"{path.name} scrolls sideways"
         page.close()
 
@@ -103,6 +103,12 @@ def test_no_page_requests_outside_the_site_and_pages_are_accessible(site, browse
 def test_every_figure_has_its_data(site):
     for png in site.rglob("figures/*.png"):
         assert png.with_suffix(".csv").exists(), f"{png} has no CSV next to it"
+    for page in (site / "analysis").glob("*/index.html"):
+        text = page.read_text(encoding="utf-8")
+        figures = sorted(p.stem for p in (page.parent / "figures").glob("*.png"))
+        assert figures, f"{page} has no figures"
+        for name in figures:  # the link sits right under the figure, relative to the page
+            assert f'href="figures/{name}.csv"' in text, f"{page}: no data link for {name}"
     for html in (site / "provinces").glob("*-vi.html"):
         text = html.read_text(encoding="utf-8")
         assert text.count("<svg") == text.count(".csv\">") - 1  # each chart links its CSV, plus the province download

@@ -41,7 +41,7 @@ def setup() -> None:
     })
 
 
-def save_figure(fig: Any, name: str, notebook: str, data: Any, display: bool = True) -> None:
+def save_figure(fig: Any, name: str, notebook: str, data: Any, display: bool = True, tight: bool = True) -> None:
     """PNG and SVG next to the executed notebook, without creation dates so reruns are byte-identical,
     the plotted data as CSV beside them (every published figure has its data), and the saved PNG shown in
     the notebook (rendered once, not again by the inline backend). Returns nothing, so a notebook cell
@@ -52,14 +52,18 @@ def save_figure(fig: Any, name: str, notebook: str, data: Any, display: bool = T
     out = output_dir(notebook) / "figures"
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
     frame.to_csv(out / f"{name}.csv", index=not isinstance(frame.index, pd.RangeIndex), lineterminator="\n")
-    fig.savefig(out / f"{name}.png", metadata={"Software": None}, bbox_inches="tight")
-    fig.savefig(out / f"{name}.svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    bbox = "tight" if tight else None
+    fig.savefig(out / f"{name}.png", metadata={"Software": None}, bbox_inches=bbox)
+    fig.savefig(out / f"{name}.svg", metadata={"Date": None, "Creator": None}, bbox_inches=bbox)
     plt.close(fig)
     if display:
-        from IPython.display import Image
-        from IPython.display import display as show_image
+        from IPython.display import HTML, Image
+        from IPython.display import display as show
 
-        show_image(Image(filename=str(out / f"{name}.png")))
+        show(Image(filename=str(out / f"{name}.png")))
+        if os.environ.get("VNGOV_OUTPUT_DIR"):  # under the runner the figure's files sit beside the notebook
+            show(HTML(f'<p class="figure-data">{name}: <a href="figures/{name}.csv">data (CSV)</a> · '
+                      f'<a href="figures/{name}.svg">SVG</a> · <a href="figures/{name}.png">PNG</a></p>'))
 
 
 def _clean(obj: Any) -> Any:

@@ -92,9 +92,11 @@ def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: 
     dims["region"] = dims["province_code"].map(table["region"])
     national = dims.groupby(["year", "indicator"])["value"].mean()
     regional = dims.groupby(["year", "region", "indicator"])["value"].mean()
+    heads = ann[(ann["index"] != index) & ((ann["indicator"] == "total") | ann["indicator"].str.endswith("total_rank"))]
+    if codes is not None:  # group only the requested provinces' rows (one card: one small group)
+        dims, tot, heads = (d[d["province_code"].isin(codes)] for d in (dims, tot, heads))
     dims_by = {k: g for k, g in dims.groupby("province_code")}
     tot_by = {k: g for k, g in tot.groupby("province_code")}
-    heads = ann[(ann["index"] != index) & ((ann["indicator"] == "total") | ann["indicator"].str.endswith("total_rank"))]
     heads_by = {k: g for k, g in heads.groupby("province_code")}
     cards: dict[str, Card] = {}
     for code in codes if codes is not None else sorted(tot_by):
@@ -220,6 +222,7 @@ def card_figure(card: Card, lang: str = "vi"):  # noqa: ANN201 - returns a matpl
 
     t = TEXT[lang]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 2]})
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.09, top=0.91, wspace=0.18)  # fixed: no layout pass per save
     d = card.dimensions
     if not d.empty:
         x = np.arange(len(d))
@@ -237,5 +240,4 @@ def card_figure(card: Card, lang: str = "vi"):  # noqa: ANN201 - returns a matpl
     if (h.index >= 2018).any() and (h.index < 2018).any():
         b.axvline(2017.5, color="grey", ls="--", lw=0.8)
     b.set_title(f"{card.index} {t['cols'][4].lower()}")
-    fig.tight_layout()
     return fig

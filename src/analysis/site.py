@@ -160,27 +160,35 @@ def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: 
         return None
     body, _ = exporter.from_filename(str(nb_path))
     body = _EXTERNAL.sub("", body)
+    # analysis/<name>/index.html with figures/ beside it: the figure links the notebook printed under each
+    # figure ("figures/<name>.csv") work unchanged
+    dest = site / "analysis" / name
     fig_src = run_dir / name / "figures"
-    links = []
     if fig_src.exists():
-        dest = site / "analysis" / name
         shutil.copytree(fig_src, dest / "figures", dirs_exist_ok=True)
-        for png in sorted(fig_src.glob("*.png")):
-            csv = png.with_suffix(".csv")
-            links.append(f'<li><a class="zoom" href="{name}/figures/{png.name}"><img src="{name}/figures/{png.name}" alt="{png.stem.replace("_", " ")}" width="240"></a> '
-                         f'<a href="{name}/figures/{png.name}">{png.stem}</a> (<a href="{name}/figures/{png.stem}.svg">SVG</a>'
-                         + (f', <a href="{name}/figures/{csv.name}">data CSV</a>' if csv.exists() else "") + ")</li>")
-    extra = ('<nav style="padding:.6em 1em;background:#1f6f8b"><a style="color:#fff" href="../index.html">vngov-indices home</a></nav>'
-             '<link rel="stylesheet" href="../assets/site.css">')
-    figures = f'<section style="max-width:1100px;margin:1em auto;padding:0 1em"><h2>Figures and their data</h2><ul>{"".join(links)}</ul></section>'
+    dest.mkdir(parents=True, exist_ok=True)
+    title = f'{name.replace("_", " ")}: analysis'
+    body = re.sub(r'<img src="data:image/png', f'<img alt="figure from {html.escape(title)}" src="data:image/png', body)
+    extra = ('<nav style="padding:.6em 1em;background:#1f6f8b"><a style="color:#fff" href="../../index.html">vngov-indices home</a></nav>'
+             '<link rel="stylesheet" href="../../assets/site.css">')
     body = re.sub(r"(<body[^>]*>)", r"\1" + extra, body, count=1)
-    body = body.replace("</body>", figures + '<script src="../assets/site.js"></script></body>', 1)
-    (site / "analysis" / f"{name}.html").write_text(body, encoding="utf-8")
-    return f"analysis/{name}.html"
+    body = body.replace("</body>", '<script src="../../assets/site.js"></script></body>', 1)
+    (dest / "index.html").write_text(body, encoding="utf-8")
+    return f"analysis/{name}/index.html"
 
 
 def build_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Write run_dir/site/ and return its size, page count and build time."""
+    t0 = time.perf_counter()
+    start_site(run_dir, manifest["run_id"], manifest["data"]["indicators_sha256"])
+    stats = finish_site(run_dir, manifest)
+    stats["seconds"] = round(time.perf_counter() - t0, 2)
+    return stats
+
+
+def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
+    """The part of the site that needs only the panel (assets, data, the 126 province pages). The runner
+    starts it with the notebooks, on cores the notebook workers leave idle. Returns its seconds."""
     t0 = time.perf_counter()
     site = run_dir / "site"
     if site.exists():
@@ -198,7 +206,7 @@ def build_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
             raise DataError("processed data missing; run `make data`", file=src)
         shutil.copy(src, site / "data" / name)
     env = _env()
-    common = {"run_id": manifest["run_id"], "data_version": manifest["data"]["indicators_sha256"][:12]}
+    common = {"run_id": run_id, "data_version": data_sha256[:12]}
     full = load_panel()
     # plain Python strings for the row-by-row series tables (iterating Arrow-backed strings is slow)
     panel = full.astype({c: object for c in full.columns if pd.api.types.is_string_dtype(full[c])})
@@ -240,8 +248,19 @@ def build_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
                               series=_series(series_by.get(code, rows.iloc[0:0]), lang), other_lang_page=f"{code}-{other}.html", other_lang=other,
                               other_lang_label=t["other"])
             (site / "provinces" / f"{code}-{lang}.html").write_text(page, encoding="utf-8")
+    return round(time.perf_counter() - t0, 2)
+
+
+def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The part that needs the finished run: analysis pages, headline figures and the home page."""
     from nbconvert import HTMLExporter
 
+    t0 = time.perf_counter()
+    site = run_dir / "site"
+    env = _env()
+    common = {"run_id": manifest["run_id"], "data_version": manifest["data"]["indicators_sha256"][:12]}
+    provinces = load_table("provinces")
+    p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province")
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True)
     analyses = []
     cards = [r for r in manifest["notebooks"] if r["notebook"].startswith("06_")]
@@ -273,4 +292,4 @@ def build_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         cards_failed=[r["name"] for r in cards if r["status"] != "ok"], sources=sources)
     (site / "index.html").write_text(index, encoding="utf-8")
     size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
-    return {"seconds": round(time.perf_counter() - t0, 2), "bytes": size, "pages": len(list(site.rglob("*.html")))}
+    return {"finish_seconds": round(time.perf_counter() - t0, 2), "bytes": size, "pages": len(list(site.rglob("*.html")))}

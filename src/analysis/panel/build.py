@@ -96,6 +96,17 @@ def resolve_provinces(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     return obs
 
 
+def record_spellings(provinces: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
+    """Add every spelling a raw file used for a province to its aliases, so provinces.csv documents them."""
+    seen = {c: set(map(str, g)) for c, g in obs.groupby("province_code")["province_raw"]}
+    out = provinces.copy()
+    out["aliases"] = [
+        "|".join(sorted((set(filter(None, str(a).split("|"))) | seen.get(c, set())) - {name}))
+        for c, name, a in zip(out["province_code"], out["province"], out["aliases"], strict=True)
+    ]
+    return out
+
+
 def prepare(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """Resolve provinces, fill each index's own maximum and validate: the one path every observation takes."""
     obs = resolve_provinces(obs, registry)
@@ -185,6 +196,7 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
     registry = Registry(provinces)
     obs = collect(sources, ctx, progress)
     obs = prepare(obs, registry)
+    provinces = record_spellings(provinces, obs)
     kept, checks = choose(obs)
     kept = kept.copy()
     kept["province"] = kept["province_code"].map(registry.name).astype("string")

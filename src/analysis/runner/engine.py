@@ -21,8 +21,13 @@ from papermill.log import logger
 ENGINE_NAME = "vngov-warm"
 _KM: AsyncKernelManager | None = None
 
+# Clears every user variable (what `%reset -f` does, without its full garbage collection, which costs
+# 40 ms per run once pandas, matplotlib and geopandas are loaded).
 RESET = """\
-get_ipython().run_line_magic('reset', '-f')
+_ip = get_ipython()
+for _k in [k for k in _ip.user_ns if not k.startswith('_') and k not in _ip.user_ns_hidden]:
+    del _ip.user_ns[_k]
+del _ip
 import os as _os, matplotlib.pyplot as _plt
 _plt.close('all')
 _os.environ['VNGOV_OUTPUT_DIR'] = {out!r}

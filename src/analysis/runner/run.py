@@ -168,6 +168,13 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
         n_workers = max(1, min(jobs or config.default_jobs or (os.cpu_count() or 1) + 1, len(config.jobs)))
         order = sorted(config.jobs, key=lambda j: (j.notebook.stem.startswith("06_"), j.name))  # long analyses first
         t0 = time.perf_counter()
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ..site import finish_site, start_site
+
+        # province pages need only the panel: build them while the notebooks run
+        site_pool = ThreadPoolExecutor(max_workers=1)
+        site_start = site_pool.submit(start_site, run_dir, run_id, provenance["indicators_sha256"])
         results: list[dict[str, Any]] = []
         bar = tqdm(total=len(order), desc=f"run {run_id}", unit="nb", disable=not progress)
         with ProcessPoolExecutor(max_workers=n_workers) as pool:
@@ -187,13 +194,14 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
             "jobs": [asdict(j) | {"notebook": j.notebook.name} for j in config.jobs],
         }
         try:
-            from ..site import build_site
-
-            manifest["site"] = build_site(run_dir, manifest)
+            start_seconds = site_start.result()
+            manifest["site"] = finish_site(run_dir, manifest) | {"start_seconds": start_seconds}
+            manifest["site"]["seconds"] = round(start_seconds + manifest["site"]["finish_seconds"], 2)
         except Exception as exc:  # a run without its site is not a good run: keep latest where it is
             manifest["site"] = {"error": f"{type(exc).__name__}: {exc}"}
             manifest["status"] = "failed"
             ok = False
+        site_pool.shutdown()
         (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         if ok:
             _swap_latest(reports, run_dir)
