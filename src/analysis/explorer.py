@@ -45,7 +45,8 @@ def series_view(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, ind
 
 
 @lru_cache(maxsize=1)
-def _boundaries(provinces_key: str) -> object:
+def _boundaries() -> object:
+    """The 63-province boundaries, read once per session (the explorer redraws on every widget change)."""
     from . import load_table, maps
 
     return maps.boundaries_63(Registry(load_table("provinces")))
@@ -74,7 +75,7 @@ def explore_figure(view: pd.DataFrame, panel: pd.DataFrame, year: int | None = N
     year = year or int(view.loc[view["value"].notna(), "year"].max())
     values = panel[(panel["index"] == a["index"]) & (panel["indicator"] == a["indicator"]) & (panel["year"] == year)
                    & (panel["date"].fillna("") == "") & (panel["province_code"] != "00")][["province_code", "value"]]
-    geo = _boundaries("63")
+    geo = _boundaries()
     maps.choropleth(ax3, geo, values, "province_code", f"{year} (N = {len(values)})")
     geo[geo["province_code"] == a["province_code"]].boundary.plot(ax=ax3, color="red", linewidth=1.2)
     fig.tight_layout()
