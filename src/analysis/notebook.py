@@ -58,11 +58,11 @@ def save_figure(fig: Any, name: str, notebook: str, data: Any, display: bool = T
     plt.close(fig)
     if display:
         from IPython.display import HTML, Image
-        from IPython.display import display as show
+        from IPython.display import display as ipy_display
 
-        show(Image(filename=str(out / f"{name}.png")))
+        ipy_display(Image(filename=str(out / f"{name}.png")))
         if os.environ.get("VNGOV_OUTPUT_DIR"):  # under the runner the figure's files sit beside the notebook
-            show(HTML(f'<p class="figure-data">{name}: <a href="figures/{name}.csv">data (CSV)</a> · '
+            ipy_display(HTML(f'<p class="figure-data">{name}: <a href="figures/{name}.csv">data (CSV)</a> · '
                       f'<a href="figures/{name}.svg">SVG</a> · <a href="figures/{name}.png">PNG</a></p>'))
 
 

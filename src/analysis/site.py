@@ -177,15 +177,6 @@ def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: 
     return f"analysis/{name}/index.html"
 
 
-def build_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Write run_dir/site/ and return its size, page count and build time."""
-    t0 = time.perf_counter()
-    start_site(run_dir, manifest["run_id"], manifest["data"]["indicators_sha256"])
-    stats = finish_site(run_dir, manifest)
-    stats["seconds"] = round(time.perf_counter() - t0, 2)
-    return stats
-
-
 def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
     """The part of the site that needs only the panel (assets, data, the 126 province pages). The runner
     starts it with the notebooks, on cores the notebook workers leave idle. Returns its seconds."""
@@ -210,12 +201,10 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
     full = load_panel()
     # plain Python strings for the row-by-row series tables (iterating Arrow-backed strings is slow)
     panel = full.astype({c: object for c in full.columns if pd.api.types.is_string_dtype(full[c])})
-    # a card needs only PAPI totals and dimensions, and the province's other headline values
     provinces = load_table("provinces")
     p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province")
-    papi_total = panel[(panel["index"] == "PAPI") & (panel["indicator"] == "total") & (panel["date"] == "")]
-    latest_year = int(papi_total["year"].max())
-    cards = build_cards(full, provinces, latest_year)
+    latest_year = int(full.loc[(full["index"] == "PAPI") & (full["indicator"] == "total"), "year"].max())
+    cards = build_cards(full, provinces, latest_year)  # one per province with a PAPI score
     rows_by = {k: g for k, g in panel.groupby("province_code")}
     series_by = {k: g for k, g in series_rows(panel).groupby("province_code")}
     tpl = env.get_template("province.html")
@@ -224,9 +213,8 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
         rows = rows_by[code]
         rows.to_csv(site / "provinces" / f"{code}.csv", index=False, lineterminator="\n")
         card = cards.get(code)
-        hist = papi_total[papi_total["province_code"] == code][["year", "value", "rank", "rank_of", "method_version"]].sort_values("year")
-        hist.to_csv(site / "provinces" / f"{code}-papi-rank.csv", index=False, lineterminator="\n")
         if card is not None:
+            card.history.to_csv(site / "provinces" / f"{code}-papi-rank.csv", index=False, lineterminator="\n")
             card.dimensions.to_csv(site / "provinces" / f"{code}-papi-dimensions-{card.year}.csv", index=False, lineterminator="\n")
         for lang in ("vi", "en"):
             t = PAGE_TEXT[lang]
@@ -236,8 +224,8 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
                 charts.append({"svg": Markup(svg_bars(card.dimensions, p.province, p.region if lang == "vi" else p.region_en, t["country"],
                                                       t["dims"].format(year=card.year))),
                                "caption": t["dims"].format(year=card.year), "csv": f"{code}-papi-dimensions-{card.year}.csv"})
-            if len(hist):
-                charts.append({"svg": Markup(svg_rank_line(hist, t["ranks"])), "caption": t["ranks"], "csv": f"{code}-papi-rank.csv"})
+            if card is not None:
+                charts.append({"svg": Markup(svg_rank_line(card.history, t["ranks"])), "caption": t["ranks"], "csv": f"{code}-papi-rank.csv"})
             card_html = None
             if card is not None:  # the card's headings sit under the page's "report card" heading
                 body = mistune.html(render(card, lang)).replace("<h3", "<h4").replace("</h3>", "</h4>")

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from .. import paths
 from ..errors import DataError
+from ..site import finish_site, start_site
 from .config import Job, RunConfig
 
 KERNEL_NAME = "vngov-indices"
@@ -146,8 +147,9 @@ def _prune(reports: Path, keep: int) -> list[str]:
 
 
 def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vngov-warm", progress: bool = True,
-            kernel_name: str = KERNEL_NAME) -> tuple[Path, dict[str, Any]]:
-    """Run every job; returns the run folder and its manifest. Refuses to start while another run holds the lock."""
+            kernel_name: str = KERNEL_NAME, site: bool = True) -> tuple[Path, dict[str, Any]]:
+    """Run every job; returns the run folder and its manifest. Refuses to start while another run holds the lock.
+    `site=False` skips the report site (for internal runs whose outputs are not published)."""
     reports = reports_dir()
     (reports / "runs").mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(reports / ".run.lock"))
@@ -168,13 +170,9 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
         n_workers = max(1, min(jobs or config.default_jobs or (os.cpu_count() or 1) + 1, len(config.jobs)))
         order = sorted(config.jobs, key=lambda j: (j.notebook.stem.startswith("06_"), j.name))  # long analyses first
         t0 = time.perf_counter()
-        from concurrent.futures import ThreadPoolExecutor
-
-        from ..site import finish_site, start_site
-
         # province pages need only the panel: build them while the notebooks run
         site_pool = ThreadPoolExecutor(max_workers=1)
-        site_start = site_pool.submit(start_site, run_dir, run_id, provenance["indicators_sha256"])
+        site_start = site_pool.submit(start_site, run_dir, run_id, provenance["indicators_sha256"]) if site else None
         results: list[dict[str, Any]] = []
         bar = tqdm(total=len(order), desc=f"run {run_id}", unit="nb", disable=not progress)
         with ProcessPoolExecutor(max_workers=n_workers) as pool:
@@ -193,14 +191,17 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
             "workers": n_workers, "duration_s": round(time.perf_counter() - t0, 2), "notebooks": results,
             "jobs": [asdict(j) | {"notebook": j.notebook.name} for j in config.jobs],
         }
-        try:
-            start_seconds = site_start.result()
-            manifest["site"] = finish_site(run_dir, manifest) | {"start_seconds": start_seconds}
-            manifest["site"]["seconds"] = round(start_seconds + manifest["site"]["finish_seconds"], 2)
-        except Exception as exc:  # a run without its site is not a good run: keep latest where it is
-            manifest["site"] = {"error": f"{type(exc).__name__}: {exc}"}
-            manifest["status"] = "failed"
-            ok = False
+        if site_start is None:
+            manifest["site"] = {"skipped": True}
+        else:
+            try:
+                start_seconds = site_start.result()
+                manifest["site"] = finish_site(run_dir, manifest) | {"start_seconds": start_seconds}
+                manifest["site"]["seconds"] = round(start_seconds + manifest["site"]["finish_seconds"], 2)
+            except Exception as exc:  # a run without its site is not a good run: keep latest where it is
+                manifest["site"] = {"error": f"{type(exc).__name__}: {exc}"}
+                manifest["status"] = "failed"
+                ok = False
         site_pool.shutdown()
         (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         if ok:
@@ -228,8 +229,6 @@ def refresh_notebooks(names: list[str] | None = None, jobs: int | None = None) -
 
     import nbformat
 
-    from .config import Job, RunConfig
-
     nb_dir = paths.project_root() / "notebooks"
     notebooks = sorted(p for p in nb_dir.glob("[0-9][0-9]_*.ipynb") if not names or any(p.stem.startswith(n) for n in names))
     config = RunConfig(nb_dir, [Job(p.stem, p, {}, 600) for p in notebooks])
@@ -237,7 +236,7 @@ def refresh_notebooks(names: list[str] | None = None, jobs: int | None = None) -
         old = os.environ.get("VNGOV_REPORTS_DIR")
         os.environ["VNGOV_REPORTS_DIR"] = tmp
         try:
-            run_dir, manifest = execute(config, jobs=jobs, progress=True)
+            run_dir, manifest = execute(config, jobs=jobs, progress=True, site=False)
         finally:
             if old is None:
                 os.environ.pop("VNGOV_REPORTS_DIR", None)
