@@ -110,9 +110,9 @@ def record_spellings(provinces: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame
 def prepare(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """Resolve provinces, fill each index's own maximum and validate: the one path every observation takes."""
     obs = resolve_provinces(obs, registry)
-    obs["expected_scale_max"] = [
-        expected_scale_max(i, k, int(y)) for i, k, y in zip(obs["index"], obs["indicator"], obs["year"], strict=True)
-    ]
+    keys = list(zip(obs["index"], obs["indicator"], obs["year"], strict=True))
+    scales = {key: expected_scale_max(key[0], key[1], int(key[2])) for key in set(keys)}
+    obs["expected_scale_max"] = [scales[key] for key in keys]
     obs["scale_max"] = obs["scale_max"].fillna(obs["expected_scale_max"])
     validate_candidates(obs)
     return obs

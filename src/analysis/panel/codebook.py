@@ -1,163 +1,346 @@
-"""Labels (Vietnamese and English), scales and meaning changes of every index and indicator. Scales are
-rules, not single numbers, because PAPI's maximum changes with its 2018 redesign and a sub-dimension's
-maximum depends on how many sub-dimensions its dimension had that year."""
+"""The codebook: labels (Vietnamese and English), units, scales, composition by year and methodology
+breaks of every index and indicator.
+
+The facts live in a reviewed data file, `data/codebook.yml`, that people edit without touching code; this
+module validates it (a broken entry is a DataError naming the file and the key) and answers the questions
+the build, the notebooks and the report cards ask: what is the maximum of this indicator in this year,
+which parts does it sum, and where does its series break. Scales are rules, not single numbers, because
+PAPI's maximum changes with its 2018 redesign and a sub-dimension's maximum is its dimension's maximum
+divided by the number of sub-dimensions published that year."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
+import yaml
 
-from ..sources import papi
+from .. import paths
+from ..errors import DataError
 
-SCORE_INDICES = {"PAPI", "PCI", "PAR_INDEX", "SIPAS", "DTI", "ICT_INDEX", "MIC_EGOV"}
-"""Indices whose scores are never legitimately 0: a 0 there is a missing value written as a number."""
-
-RANKED_INDICES = {"PAPI", "PCI"}
-"""Full provincial panels: ranks and quartiles are computed among the provinces with a published score."""
-
-INDEX_LABELS = {
-    "PAPI": ("Chỉ số Hiệu quả quản trị và hành chính công cấp tỉnh", "Provincial Governance and Public Administration Performance Index"),
-    "PCI": ("Chỉ số năng lực cạnh tranh cấp tỉnh", "Provincial Competitiveness Index"),
-    "PAR_INDEX": ("Chỉ số cải cách hành chính", "Public Administration Reform Index"),
-    "SIPAS": ("Chỉ số hài lòng về sự phục vụ hành chính", "Satisfaction Index of Public Administrative Services"),
-    "DTI": ("Chỉ số chuyển đổi số cấp tỉnh", "Provincial Digital Transformation Index"),
-    "ICT_INDEX": ("Chỉ số sẵn sàng cho phát triển và ứng dụng CNTT-TT (Vietnam ICT Index)", "Vietnam ICT Index"),
-    "MIC_EGOV": ("Xếp hạng mức độ ứng dụng CNTT, phát triển Chính phủ điện tử", "MIC IT-application / e-government ranking"),
-    "ONLINE_SERVICES": ("Dịch vụ công trực tuyến", "Online public services"),
-}
-
-LABELS: dict[tuple[str, str], tuple[str, str]] = {
-    ("PAPI", "total"): ("Chỉ số PAPI (không trọng số)", "PAPI total (unweighted)"),
-    ("PAPI", "d1"): ("Tham gia của người dân ở cấp cơ sở", "Participation at local levels"),
-    ("PAPI", "d1.1"): ("Tri thức công dân", "Civic knowledge"),
-    ("PAPI", "d1.2"): ("Cơ hội tham gia", "Opportunities for participation"),
-    ("PAPI", "d1.3"): ("Chất lượng bầu cử cơ sở", "Quality of (village head) elections"),
-    ("PAPI", "d1.4"): ("Đóng góp tự nguyện", "Voluntary contributions"),
-    ("PAPI", "d2"): ("Công khai, minh bạch", "Transparency"),
-    ("PAPI", "d2.1"): ("Tiếp cận thông tin", "Access to information"),
-    ("PAPI", "d2.2"): ("Danh sách hộ nghèo", "Poverty lists"),
-    ("PAPI", "d2.3"): ("Thu, chi ngân sách cấp xã/phường", "Communal budget and expenditure"),
-    ("PAPI", "d2.4"): ("Kế hoạch sử dụng đất, khung giá đền bù", "Land-use plans and price frames"),
-    ("PAPI", "d3"): ("Trách nhiệm giải trình với người dân", "Vertical accountability"),
-    ("PAPI", "d3.1"): ("Hiệu quả tương tác với các cấp chính quyền", "Interactions with local authorities"),
-    ("PAPI", "d3.2"): ("Giải đáp khiếu nại, tố cáo, khúc mắc của người dân", "Responsiveness to citizens' appeals"),
-    ("PAPI", "d3.3"): ("Tiếp cận dịch vụ tư pháp", "Access to justice services"),
-    ("PAPI", "d3.4"): ("Ban thanh tra nhân dân", "People's inspection boards"),
-    ("PAPI", "d3.5"): ("Ban giám sát đầu tư cộng đồng", "Community investment boards"),
-    ("PAPI", "d4"): ("Kiểm soát tham nhũng trong khu vực công", "Control of corruption"),
-    ("PAPI", "d4.1"): ("Kiểm soát tham nhũng trong chính quyền", "Limits on public-sector corruption"),
-    ("PAPI", "d4.2"): ("Kiểm soát tham nhũng trong cung ứng dịch vụ công", "Limits on corruption in service delivery"),
-    ("PAPI", "d4.3"): ("Công bằng trong tuyển dụng vào nhà nước", "Equity in state employment"),
-    ("PAPI", "d4.4"): ("Quyết tâm chống tham nhũng", "Willingness to fight corruption"),
-    ("PAPI", "d5"): ("Thủ tục hành chính công", "Public administrative procedures"),
-    ("PAPI", "d5.1"): ("Chứng thực/xác nhận", "Certification procedures"),
-    ("PAPI", "d5.2"): ("Giấy phép xây dựng", "Construction permits"),
-    ("PAPI", "d5.3"): ("Giấy chứng nhận quyền sử dụng đất", "Land-use rights procedures"),
-    ("PAPI", "d5.4"): ("Thủ tục hành chính cấp xã/phường", "Personal procedures at commune level"),
-    ("PAPI", "d6"): ("Cung ứng dịch vụ công", "Public service delivery"),
-    ("PAPI", "d6.1"): ("Y tế công lập", "Public health care"),
-    ("PAPI", "d6.2"): ("Giáo dục tiểu học công lập", "Public primary education"),
-    ("PAPI", "d6.3"): ("Cơ sở hạ tầng căn bản", "Basic infrastructure"),
-    ("PAPI", "d6.4"): ("An ninh, trật tự", "Law and order"),
-    ("PAPI", "d7"): ("Quản trị môi trường", "Environmental governance"),
-    ("PAPI", "d7.1"): ("Nghiêm túc trong bảo vệ môi trường", "Seriousness in environmental protection"),
-    ("PAPI", "d7.2"): ("Chất lượng không khí", "Air quality"),
-    ("PAPI", "d7.3"): ("Chất lượng nước", "Water quality"),
-    ("PAPI", "d8"): ("Quản trị điện tử", "E-governance"),
-    ("PAPI", "d8.1"): ("Sử dụng cổng thông tin điện tử của chính quyền địa phương", "Access to e-government portals"),
-    ("PAPI", "d8.2"): ("Tiếp cận và sử dụng Internet tại địa phương", "Access to the Internet"),
-    ("PAPI", "d8.3"): ("Phúc đáp qua cổng thông tin điện tử", "E-responsiveness of provincial authorities"),
-    ("PCI", "total"): ("Chỉ số PCI (có trọng số)", "PCI (weighted, 0-100)"),
-    ("PCI", "entry"): ("Chi phí gia nhập thị trường", "Entry costs"),
-    ("PCI", "land"): ("Tiếp cận đất đai", "Land access and security of tenure"),
-    ("PCI", "transparency"): ("Tính minh bạch", "Transparency and access to information"),
-    ("PCI", "time"): ("Chi phí thời gian", "Time costs of regulatory compliance"),
-    ("PCI", "informal"): ("Chi phí không chính thức", "Informal charges"),
-    ("PCI", "implementation"): ("Thực hiện chính sách của Trung ương", "Implementation of central policies"),
-    ("PCI", "soe_bias"): ("Ưu đãi đối với doanh nghiệp nhà nước", "Policy bias towards state-owned enterprises"),
-    ("PCI", "equal_competition"): ("Cạnh tranh bình đẳng", "Equal competition (policy bias)"),
-    ("PCI", "proactivity"): ("Tính năng động của chính quyền tỉnh", "Proactivity of provincial leadership"),
-    ("PCI", "business_support"): ("Dịch vụ hỗ trợ doanh nghiệp", "Business support services"),
-    ("PCI", "labor"): ("Đào tạo lao động", "Labour training"),
-    ("PCI", "legal"): ("Thiết chế pháp lý", "Legal institutions"),
-    ("PAR_INDEX", "total"): ("Chỉ số cải cách hành chính (% điểm tối đa)", "PAR INDEX (% of maximum)"),
-    ("PAR_INDEX", "institutional_reform"): ("Cải cách thể chế (điểm)", "Institutional reform (points)"),
-    ("PAR_INDEX", "organisational_reform"): ("Cải cách tổ chức bộ máy (điểm)", "Organisational reform (points)"),
-    ("PAR_INDEX", "direction_and_management"): ("Công tác chỉ đạo, điều hành (điểm)", "Direction and management (points)"),
-    ("PAR_INDEX", "egov_pct_of_max"): ("Chính quyền điện tử, chính quyền số (% điểm tối đa)", "E-government / digital government (% of maximum)"),
-    ("PAR_INDEX", "civil_service_reform_pct_of_max"): ("Cải cách chế độ công vụ (% điểm tối đa)", "Civil-service reform (% of maximum)"),
-    ("PAR_INDEX", "public_finance_reform_pct_of_max"): ("Cải cách tài chính công (% điểm tối đa)", "Public-finance reform (% of maximum)"),
-    ("PAR_INDEX", "socioeconomic_impact_pct_of_max"): ("Tác động của CCHC đến phát triển KT-XH (% điểm tối đa)", "Impact on socio-economic development (% of maximum)"),
-    ("SIPAS", "total"): ("Chỉ số hài lòng (SIPAS, %)", "SIPAS satisfaction (%)"),
-    ("DTI", "total"): ("Chỉ số chuyển đổi số cấp tỉnh (0-1)", "Provincial DTI (0-1)"),
-    ("DTI", "digital_awareness"): ("Nhận thức số", "Digital awareness"),
-    ("DTI", "digital_institutions"): ("Thể chế số", "Digital institutions"),
-    ("DTI", "digital_infrastructure"): ("Hạ tầng số", "Digital infrastructure"),
-    ("DTI", "digital_human_resources"): ("Nhân lực số", "Digital human resources"),
-    ("DTI", "cyber_security"): ("An toàn thông tin mạng", "Cyber-security"),
-    ("DTI", "digital_government_activity"): ("Hoạt động chính quyền số", "Digital-government activity"),
-    ("DTI", "digital_economy_activity"): ("Hoạt động kinh tế số", "Digital-economy activity"),
-    ("DTI", "digital_society_activity"): ("Hoạt động xã hội số", "Digital-society activity"),
-    ("ICT_INDEX", "total"): ("Vietnam ICT Index (0-1)", "Vietnam ICT Index (0-1)"),
-    ("ICT_INDEX", "technical_infrastructure"): ("Hạ tầng kỹ thuật", "Technical infrastructure"),
-    ("ICT_INDEX", "human_resources"): ("Hạ tầng nhân lực", "Human resources"),
-    ("ICT_INDEX", "it_application"): ("Ứng dụng CNTT", "IT application"),
-    ("ICT_INDEX", "online_public_services"): ("Dịch vụ công trực tuyến", "Online public services"),
-    ("MIC_EGOV", "total"): ("Chỉ số ứng dụng CNTT, phát triển Chính phủ điện tử (0-1)", "IT application / e-government index (0-1)"),
-    ("ONLINE_SERVICES", "online_dossier_share"): ("Tỷ lệ hồ sơ nộp trực tuyến trên tổng số hồ sơ (%)", "Share of all dossiers submitted online (%)"),
-    ("ONLINE_SERVICES", "online_dossier_share_l34"): ("Tỷ lệ hồ sơ trực tuyến của DVC mức độ 3, 4 (%)", "Share of dossiers for level 3-4 online services submitted online (%)"),
-    ("ONLINE_SERVICES", "online_services_l34_count"): ("Số DVC trực tuyến mức độ 3, 4", "Number of level 3-4 online services"),
-    ("ONLINE_SERVICES", "online_services_l34_share"): ("Tỷ lệ TTHC có DVC trực tuyến mức độ 3, 4 (%)", "Share of procedures offered online at level 3-4 (%)"),
-    ("ONLINE_SERVICES", "online_services_l3_count"): ("Số DVC trực tuyến mức độ 3", "Number of level-3 online services"),
-    ("ONLINE_SERVICES", "online_services_l4_count"): ("Số DVC trực tuyến mức độ 4", "Number of level-4 online services"),
-    ("ONLINE_SERVICES", "procedures_total"): ("Tổng số thủ tục hành chính", "Number of administrative procedures"),
-    ("ONLINE_SERVICES", "national_portal_integrated_count"): ("Số DVC tích hợp lên Cổng DVC quốc gia", "Services integrated on the national portal"),
-    ("ONLINE_SERVICES", "dvc766_total"): ("Bộ chỉ số phục vụ người dân, doanh nghiệp (QĐ 766)", "Service index for citizens and businesses (Decision 766)"),
-    ("ONLINE_SERVICES", "dvc766_online_component"): ("Thành phần DVC trực tuyến (QĐ 766)", "Online-services component (Decision 766)"),
-    ("ONLINE_SERVICES", "full_process_services"): ("Số DVC trực tuyến toàn trình", "Number of full-process online services"),
-    ("ONLINE_SERVICES", "partial_services"): ("Số DVC trực tuyến một phần", "Number of partial online services"),
-}
-
-MEANING_CHANGES = {
-    ("PAPI", "total"): "Out of 60 (6 dimensions) in 2011-2017 and out of 80 (8 dimensions) from 2018; the publisher discourages comparing levels across 2018: compare ranks or z-scores.",
-    ("PAPI", "d2"): "3 sub-dimensions to 2017, 4 from 2018 (access to information added).",
-    ("PAPI", "d3"): "Sub-dimensions: interactions, inspection boards, investment boards (2011-2015); interactions, appeals, inspection boards (2016-2017); interactions, appeals, access to justice (2018-).",
-    ("PAPI", "d5"): "Construction permits (d5.2) not published from 2021: 3 sub-dimensions.",
-    ("PAPI", "d7"): "Measured from 2018.",
-    ("PAPI", "d8"): "Measured from 2018; e-responsiveness (d8.3) added in 2019.",
-    ("PAPI", "d3.4"): "2011-2017 only.",
-    ("PAPI", "d3.5"): "2011-2015 only.",
-    ("PCI", "total"): "Weighted 0-100; sub-indices and weights revised in 2006, 2009 and 2013 (method_version).",
-    ("PAR_INDEX", "total"): "Criteria revised often: compare ranks or z-scores across years, not levels.",
-    ("ONLINE_SERVICES", "online_dossier_share"): "Definitions differ between sources (all dossiers vs level 3-4 services vs national-portal counts): never compare with online_dossier_share_l34.",
-}
+UNITS = {"points", "percent", "percent_of_max", "index_0_1", "count", "rank"}
+BREAK_KINDS = {"method", "source", "discontinuity", "scale", "composition", "part"}
+INDEX_KEYS = {"label_vi", "label_en", "publisher", "ranked", "zero_is_missing", "closed"}
+INDICATOR_KEYS = {"label_vi", "label_en", "unit", "scale", "parts", "years", "meaning_changes"}
+BREAK_KEYS = {"index", "indicators", "year", "kind", "comparable", "note"}
 
 
-def expected_scale_max(index: str, indicator: str, year: int) -> float | None:
-    """The maximum a value can take, where the index defines one."""
-    if index == "PAPI" and not indicator.endswith("_rank"):
-        if indicator == "total":
-            return papi.total_max(year)
-        if "." not in indicator:
-            return 10.0
-        dim = indicator.split(".")[0]
-        subs = papi.structure(year).get(dim)
-        return 10.0 / len(subs) if subs else 10.0
-    if index == "PCI" and not indicator.endswith("_rank"):
-        return 100.0 if indicator == "total" else 10.0
-    if indicator == "total" and index in {"PAR_INDEX", "SIPAS"}:
-        return 100.0
-    if indicator == "total" and index in {"DTI", "ICT_INDEX", "MIC_EGOV"}:
-        return 1.0
+@dataclass(frozen=True)
+class Break:
+    """A point where a series changes: values in years before `year` and from `year` on differ in what
+    they measure (`comparable` False) or in a documented way readers must be told about (True)."""
+
+    index: str
+    indicator: str
+    year: int
+    kind: str
+    comparable: bool
+    note: str
+
+
+@dataclass(eq=False)
+class Codebook:
+    path: Path
+    indices: dict[str, dict[str, Any]]
+    indicators: dict[tuple[str, str], dict[str, Any]]
+    explicit_breaks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _by_year(value: Any, where: str, path: Path, kind: type) -> dict[int, Any]:
+    """`10` or `{2011: 60, 2018: 80}` as {first year: value}; a constant holds from the beginning."""
+    if not isinstance(value, dict):
+        value = {0: value}
+    out = {}
+    for year, v in value.items():
+        if not isinstance(year, int) or isinstance(year, bool):
+            raise DataError("a year key must be a whole number", file=path, column=where, value=year)
+        if kind is float and (isinstance(v, bool) or not isinstance(v, int | float) or v <= 0):
+            raise DataError("a scale must be a positive number", file=path, column=where, value=v)
+        if kind is list and (not isinstance(v, list) or not v or not all(isinstance(p, str) for p in v)):
+            raise DataError("parts must be a non-empty list of indicator codes", file=path, column=where, value=v)
+        out[year] = float(v) if kind is float else list(v)
+    return dict(sorted(out.items()))
+
+
+def _check_keys(entry: Any, allowed: set[str], where: str, path: Path) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise DataError("expected a mapping", file=path, column=where, value=entry)
+    unknown = set(entry) - allowed
+    if unknown:
+        raise DataError("unknown key in codebook", file=path, column=f"{where}.{sorted(unknown)[0]}",
+                        hint=f"Allowed: {', '.join(sorted(allowed))}")
+    return entry
+
+
+def parse_codebook(path: Path) -> Codebook:
+    """Read and validate the codebook source. Every reference must resolve: a part is a listed indicator of
+    the same index, a break names a known index and indicators, units are from the documented set."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataError("codebook source not found", file=path) from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DataError(f"codebook is not valid UTF-8 YAML: {exc}", file=path) from exc
+    doc = _check_keys(doc, {"indices", "indicators", "breaks"}, "(top level)", path)
+    indices: dict[str, dict[str, Any]] = {}
+    for name, entry in (doc.get("indices") or {}).items():
+        entry = _check_keys(entry, INDEX_KEYS, f"indices.{name}", path)
+        for key in ("label_vi", "label_en"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise DataError("every index needs a label", file=path, column=f"indices.{name}.{key}")
+        indices[name] = {"ranked": False, "zero_is_missing": False, "closed": False, "publisher": ""} | entry
+    indicators: dict[tuple[str, str], dict[str, Any]] = {}
+    for index, group in (doc.get("indicators") or {}).items():
+        if index not in indices:
+            raise DataError("indicators listed for an index not in `indices`", file=path, column=f"indicators.{index}")
+        for code, entry in (group or {}).items():
+            where = f"indicators.{index}.{code}"
+            entry = dict(_check_keys(entry, INDICATOR_KEYS, where, path))
+            for key in ("label_vi", "label_en"):
+                if not isinstance(entry.get(key), str) or not entry[key].strip():
+                    raise DataError("every indicator needs a label", file=path, column=f"{where}.{key}")
+            if entry.get("unit") not in UNITS:
+                raise DataError(f"unit must be one of {sorted(UNITS)}", file=path, column=f"{where}.unit", value=entry.get("unit"))
+            if "scale" in entry:
+                entry["scale"] = _by_year(entry["scale"], f"{where}.scale", path, float)
+            if "parts" in entry:
+                entry["parts"] = _by_year(entry["parts"], f"{where}.parts", path, list)
+            years = entry.get("years")
+            if years is not None and (not isinstance(years, list) or len(years) != 2 or not isinstance(years[0], int)
+                                      or not (years[1] is None or isinstance(years[1], int))):
+                raise DataError("years must be [first, last] (last may be null)", file=path, column=f"{where}.years", value=years)
+            indicators[(str(index), str(code))] = entry
+    for (index, code), entry in indicators.items():
+        for year, parts in entry.get("parts", {}).items():
+            missing = [p for p in parts if (index, p) not in indicators]
+            if missing:
+                raise DataError("a part is not a listed indicator", file=path, column=f"indicators.{index}.{code}.parts.{year}",
+                                value=missing[0])
+    breaks = []
+    for i, entry in enumerate(doc.get("breaks") or [], start=1):
+        entry = _check_keys(entry, BREAK_KEYS, f"breaks[{i}]", path)
+        if entry.get("index") not in indices:
+            raise DataError("break names an unknown index", file=path, column=f"breaks[{i}].index", value=entry.get("index"))
+        if entry.get("kind") not in BREAK_KINDS or not isinstance(entry.get("year"), int) or not isinstance(entry.get("comparable"), bool):
+            raise DataError("a break needs year (int), kind and comparable (true/false)", file=path, column=f"breaks[{i}]", value=entry)
+        targets = entry.get("indicators", "all")
+        if targets != "all":
+            bad = [t for t in targets if (entry["index"], t) not in indicators]
+            if bad:
+                raise DataError("break names an unknown indicator", file=path, column=f"breaks[{i}].indicators", value=bad[0])
+        breaks.append(entry | {"indicators": targets, "note": str(entry.get("note", ""))})
+    return Codebook(path, indices, indicators, breaks)
+
+
+def codebook_path() -> Path:
+    return _codebook_path(os.environ.get("VNGOV_ROOT"))
+
+
+@lru_cache(maxsize=8)
+def _codebook_path(root_env: str | None) -> Path:
+    """Resolved once per project root: the build asks for scales ~100,000 times."""
+    return paths.project_root() / "data" / "codebook.yml"
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime_ns: int) -> Codebook:
+    return parse_codebook(Path(path))
+
+
+def load_codebook(path: Path | None = None) -> Codebook:
+    """The validated codebook (cached per file version)."""
+    path = path or codebook_path()
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError as exc:
+        raise DataError("codebook source not found", file=path) from exc
+    return _load(str(path), mtime)
+
+
+def _at(rule: dict[int, Any] | None, year: int) -> Any:
+    """The value of a by-year rule in `year` (the latest entry whose first year is not after it)."""
+    if not rule:
+        return None
+    value = None
+    for first, v in rule.items():
+        if first <= year:
+            value = v
+    return value
+
+
+def index_info(index: str) -> dict[str, Any] | None:
+    return load_codebook().indices.get(index)
+
+
+def indicator_info(index: str, indicator: str) -> dict[str, Any] | None:
+    return load_codebook().indicators.get((index, indicator))
+
+
+def parts(index: str, indicator: str, year: int) -> list[str] | None:
+    """The parts `indicator` sums in `year`, or None if it has no parts (or did not exist then)."""
+    info = indicator_info(index, indicator)
+    return _at(info.get("parts"), year) if info else None
+
+
+def parent(index: str, indicator: str, year: int) -> str | None:
+    """The indicator whose parts include `indicator` in `year`."""
+    return _parent(load_codebook(), index, indicator, year)
+
+
+@lru_cache(maxsize=4096)
+def _parent(cb: Codebook, index: str, indicator: str, year: int) -> str | None:
+    for (idx, code), info in cb.indicators.items():
+        if idx == index and indicator in (_at(info.get("parts"), year) or []):
+            return code
     return None
 
 
+def exists(index: str, indicator: str, year: int) -> bool:
+    """Whether an indicator of a closed index (PAPI, PCI) was published in `year`: listed, inside its years,
+    and, for a part, among its parent's parts that year."""
+    info = indicator_info(index, indicator)
+    if info is None:
+        return False
+    first, last = info.get("years") or [None, None]
+    if first is not None and year < first or last is not None and year > last:
+        return False
+    if "parts" in info and _at(info["parts"], year) is None:
+        return False
+    owners = [code for (idx, code), i in load_codebook().indicators.items() if idx == index and "parts" in i
+              and any(indicator in p for p in i["parts"].values())]
+    return not owners or parent(index, indicator, year) is not None
+
+
+def expected_scale_max(index: str, indicator: str, year: int) -> float | None:
+    """The maximum a value can take in `year`, where the index defines one. A part without a scale of its
+    own has its parent's maximum divided by the number of parts that year."""
+    return _scale_max(load_codebook(), index, indicator, int(year))
+
+
+@lru_cache(maxsize=8192)
+def _scale_max(cb: Codebook, index: str, indicator: str, year: int) -> float | None:
+    if indicator.endswith("_rank"):
+        return None
+    info = indicator_info(index, indicator)
+    if info is None:
+        return None
+    own = _at(info.get("scale"), year)
+    if own is not None:
+        return float(own)
+    up = parent(index, indicator, year)
+    if up is None:
+        return None
+    up_max = expected_scale_max(index, up, year)
+    return None if up_max is None else up_max / len(parts(index, up, year) or [None])
+
+
+def _derived_breaks(index: str, indicator: str) -> list[Break]:
+    """Breaks the scale and parts rules imply: a change of the indicator's own maximum or parts, and a change
+    of its maximum when its parent's number of parts changes."""
+    info = indicator_info(index, indicator) or {}
+    out = []
+    scales = info.get("scale") or {}
+    for (_, a), (year, b) in zip(list(scales.items()), list(scales.items())[1:], strict=False):
+        out.append(Break(index, indicator, year, "scale", False, f"maximum {a:g} to {b:g}"))
+    own = info.get("parts") or {}
+    for (_, a), (year, b) in zip(list(own.items()), list(own.items())[1:], strict=False):
+        added, dropped = [p for p in b if p not in a], [p for p in a if p not in b]
+        what = "; ".join(filter(None, [f"added {', '.join(added)}" if added else "", f"dropped {', '.join(dropped)}" if dropped else ""]))
+        out.append(Break(index, indicator, year, "composition", False, f"parts changed: {what}"))
+    if "scale" not in info:
+        seen: dict[int, float | None] = {}
+        years = sorted({y for i in load_codebook().indicators.values() for y in (i.get("parts") or {}) if y})
+        for year in years:
+            seen[year] = expected_scale_max(index, indicator, year)
+        prev = None
+        for year, m in seen.items():
+            if prev is not None and m is not None and prev != m:
+                out.append(Break(index, indicator, year, "scale", False, f"maximum {prev:g} to {m:g} (its dimension's parts changed)"))
+            prev = m if m is not None else prev
+    return out
+
+
+def breaks(index: str, indicator: str) -> tuple[Break, ...]:
+    """Every break of a series, in year order: the explicit ones of the codebook, the scale and composition
+    changes its rules imply, and the non-comparable breaks of its parts (kind `part`). A break of a leaf
+    part (a PAPI sub-dimension) breaks its parent too: a dimension whose sub-dimension changed measures
+    something else. A break of a composite part (a dimension inside the PAPI total) is a documented caveat
+    for the parent, not a break: the headline index stays comparable within its method version, as its
+    publisher compares it."""
+    return _breaks(load_codebook(), index, indicator)
+
+
+@lru_cache(maxsize=1024)
+def _breaks(cb: Codebook, index: str, indicator: str) -> tuple[Break, ...]:
+    out = list(_derived_breaks(index, indicator))
+    for b in cb.explicit_breaks:
+        if b["index"] == index and (b["indicators"] == "all" or indicator in b["indicators"]):
+            out.append(Break(index, indicator, b["year"], b["kind"], b["comparable"], b["note"]))
+    info = indicator_info(index, indicator) or {}
+    for part in dict.fromkeys(p for year_parts in (info.get("parts") or {}).values() for p in year_parts):
+        composite = "parts" in (indicator_info(index, part) or {})
+        for b in breaks(index, part):
+            if b.kind in ("discontinuity", "composition", "part") and not b.comparable:
+                out.append(Break(index, indicator, b.year, "part", composite, f"{part}: {b.note}"))
+    unique = {(b.year, b.kind, b.note): b for b in out}
+    return tuple(sorted(unique.values(), key=lambda b: (b.year, b.kind, b.note)))
+
+
+def comparable(index: str, indicator: str, year_a: int, year_b: int, relative: bool = False) -> tuple[bool, list[Break]]:
+    """Whether values of one series in two years may be compared, and the breaks between them.
+
+    Every non-comparable break in (min, max] makes them not comparable, except that with `relative=True`
+    (ranks, within-year z-scores, shares of the maximum) a pure change of scale is handled. Comparable
+    breaks (a documented source switch) are returned so the output can say so."""
+    lo, hi = sorted((int(year_a), int(year_b)))
+    between = [b for b in breaks(index, indicator) if lo < b.year <= hi]
+    blocking = [b for b in between if not b.comparable and not (relative and b.kind == "scale")]
+    return not blocking, between
+
+
+def segments(index: str, indicator: str, years: list[int], relative: bool = False) -> list[list[int]]:
+    """Split sorted `years` into runs within which every pair of years is comparable."""
+    out: list[list[int]] = []
+    for year in sorted(set(int(y) for y in years)):
+        if out and comparable(index, indicator, out[-1][0], year, relative)[0]:
+            out[-1].append(year)
+        else:
+            out.append([year])
+    return out
+
+
 def label(index: str, indicator: str) -> tuple[str, str]:
-    if (index, indicator) in LABELS:
-        return LABELS[(index, indicator)]
+    """Full labels (vi, en). A published-rank indicator is labelled from its base; an unknown code of a
+    researcher's own index falls back to its words, never to an empty label."""
+    info = indicator_info(index, indicator)
+    if info:
+        return info["label_vi"], info["label_en"]
     if indicator.endswith("_rank"):
         vi, en = label(index, indicator[: -len("_rank")])
         return f"Thứ hạng công bố: {vi}", f"Published rank: {en} (1 = best)"
-    return "", indicator.replace("_", " ")
+    words = indicator.replace("_", " ")
+    return words, words
+
+
+def index_label(index: str) -> tuple[str, str]:
+    info = index_info(index)
+    return (info["label_vi"], info["label_en"]) if info else (index, index)
+
+
+def __getattr__(name: str) -> Any:
+    """Sets the build and the pages ask for, computed from the codebook source on first use."""
+    cb = load_codebook()
+    if name == "SCORE_INDICES":
+        return {i for i, info in cb.indices.items() if info["zero_is_missing"]}
+    if name == "RANKED_INDICES":
+        return {i for i, info in cb.indices.items() if info["ranked"]}
+    if name == "INDEX_LABELS":
+        return {i: (info["label_vi"], info["label_en"]) for i, info in cb.indices.items()}
+    raise AttributeError(name)
 
 
 def _years(s: pd.Series) -> str:
@@ -171,19 +354,25 @@ def _years(s: pd.Series) -> str:
 
 
 def build_codebook(panel: pd.DataFrame) -> pd.DataFrame:
-    """One row per index-indicator in the panel, with labels, scale, coverage and meaning changes."""
+    """One row per index-indicator in the panel, with labels, unit, scale, coverage, meaning changes and
+    every methodology break (the table researchers read and cite)."""
     rows = []
     for (index, indicator), g in panel.groupby(["index", "indicator"], sort=True):
         vi, en = label(index, indicator)
+        ivi, ien = index_label(index)
+        info = indicator_info(index, indicator) or {}
         scales = g.groupby("scale_max", dropna=True)["year"].agg(_years)
         scale_text = "; ".join(f"{m:g} ({yrs})" for m, yrs in scales.items()) if len(scales) else ""
+        found = [b for b in breaks(index, indicator) if g["year"].min() < b.year <= g["year"].max()]
         rows.append({
-            "index": index, "indicator": indicator, "label_vi": vi, "label_en": en,
-            "index_label_vi": INDEX_LABELS.get(index, ("", index))[0], "index_label_en": INDEX_LABELS.get(index, ("", index))[1],
+            "index": index, "indicator": indicator, "label_vi": vi, "label_en": en, "index_label_vi": ivi, "index_label_en": ien,
+            "unit": info.get("unit", "rank" if indicator.endswith("_rank") else ""),
             "scale_max": scale_text, "higher_is_better": not indicator.endswith("_rank"), "years": _years(g["year"]),
             "n_obs": len(g), "n_provinces": g["province_code"].nunique(),
             "method_versions": ", ".join(sorted(v for v in g["method_version"].dropna().unique() if v)),
             "reliability": ", ".join(sorted(g["reliability"].unique())),
-            "meaning_changes": MEANING_CHANGES.get((index, indicator), ""),
+            "meaning_changes": info.get("meaning_changes", ""),
+            "breaks": "; ".join(f"{b.year} {b.kind}{'' if b.comparable else ' (not comparable)'}: {b.note}" for b in found),
+            "in_codebook_source": bool(info) or indicator.endswith("_rank"),
         })
     return pd.DataFrame(rows)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..manifest import Source
+from ..panel import codebook
 from .common import Context, obs_frame, parse_number, read_sheet
 
 DIMENSION_LABELS = {
@@ -70,31 +71,13 @@ def method_version(year: int) -> str:
 
 
 def total_max(year: int) -> float:
-    return 60.0 if year < 2018 else 80.0
+    return float(codebook.expected_scale_max("PAPI", "total", year) or 0.0)
 
 
 def structure(year: int) -> dict[str, list[str]]:
-    """The sub-dimensions PAPI published in `year`, by dimension (meaning-stable codes)."""
-    s = {
-        "d1": ["d1.1", "d1.2", "d1.3", "d1.4"],
-        "d2": ["d2.2", "d2.3", "d2.4"],
-        "d3": ["d3.1", "d3.4", "d3.5"],
-        "d4": ["d4.1", "d4.2", "d4.3", "d4.4"],
-        "d5": ["d5.1", "d5.2", "d5.3", "d5.4"],
-        "d6": ["d6.1", "d6.2", "d6.3", "d6.4"],
-    }
-    if year >= 2016:
-        s["d3"] = ["d3.1", "d3.2", "d3.4"]
-    if year >= 2018:
-        s["d2"] = ["d2.1", "d2.2", "d2.3", "d2.4"]
-        s["d3"] = ["d3.1", "d3.2", "d3.3"]
-        s["d7"] = ["d7.1", "d7.2", "d7.3"]
-        s["d8"] = ["d8.1", "d8.2"]
-    if year >= 2019:
-        s["d8"] = ["d8.1", "d8.2", "d8.3"]
-    if year >= 2021:
-        s["d5"] = ["d5.1", "d5.3", "d5.4"]
-    return s
+    """The sub-dimensions PAPI published in `year`, by dimension (meaning-stable codes), as the codebook
+    source (`data/codebook.yml`) records them."""
+    return {dim: list(codebook.parts("PAPI", dim, year) or []) for dim in codebook.parts("PAPI", "total", year) or []}
 
 
 def positional_code(dim: int, pos: int, year: int) -> str:
@@ -110,12 +93,8 @@ def positional_code(dim: int, pos: int, year: int) -> str:
     return f"d{dim}.{pos}"
 
 
-def _scale(year: int, indicator: str) -> float:
-    if indicator == "total":
-        return total_max(year)
-    if "." not in indicator:
-        return 10.0
-    return 10.0 / len(structure(year)[indicator.split(".")[0]])
+def _scale(year: int, indicator: str) -> float | None:
+    return codebook.expected_scale_max("PAPI", indicator, year)
 
 
 def _record(name: str, year: int, indicator: str, value: float, file: str, row: int, column: str, note: str = "") -> dict[str, Any]:
