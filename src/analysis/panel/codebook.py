@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..sources import papi
+from ..sources import papi, pci
 
 SCORE_INDICES = {"PAPI", "PCI", "PAR_INDEX", "SIPAS", "DTI", "ICT_INDEX", "MIC_EGOV"}
 """Indices whose scores are never legitimately 0: a 0 there is a missing value written as a number."""
 
 RANKED_INDICES = {"PAPI", "PCI"}
 """Full provincial panels: ranks and quartiles are computed among the provinces with a published score."""
+
+RANKING_RELIABILITY = {"official", "compiled"}
+"""The rows a full panel's ranks are computed among: the publisher's own values (official workbooks and
+their compilations). Reported and user values of PAPI or PCI are shown beside them but never ranked, so
+they cannot change a published rank, rank_of or quartile."""
+
+MIN_QUARTILE_N = 4
+"""No quartile group is assigned when fewer units than this are ranked."""
+
+PCI_SUBINDICES = set(pci.LAYOUT_COLUMNS.values()) | set(pci.CLEANED_COLUMNS.values())
 
 INDEX_LABELS = {
     "PAPI": ("Chỉ số Hiệu quả quản trị và hành chính công cấp tỉnh", "Provincial Governance and Public Administration Performance Index"),
@@ -149,6 +159,20 @@ def expected_scale_max(index: str, indicator: str, year: int) -> float | None:
     if indicator == "total" and index in {"DTI", "ICT_INDEX", "MIC_EGOV"}:
         return 1.0
     return None
+
+
+def defined_indicators(index: str, year: int) -> set[str] | None:
+    """The indicators a full official panel defines in `year` (with their published `_rank`), or None for
+    an index whose indicators are open (reported and researchers' own indices). A PAPI `d9`, a PAPI
+    sub-dimension not published that year or an unknown PCI sub-index is not a value of that index."""
+    if index == "PAPI":
+        parts = papi.structure(year)
+        codes = {"total", *parts, *(s for subs in parts.values() for s in subs)}
+    elif index == "PCI":
+        codes = {"total", *PCI_SUBINDICES}
+    else:
+        return None
+    return codes | {f"{c}_rank" for c in codes}
 
 
 def label(index: str, indicator: str) -> tuple[str, str]:
