@@ -183,9 +183,9 @@ def prepare(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     check_existence(obs, registry)
     check_defined_indicators(obs)
     check_user_duplicates(obs)
-    obs["expected_scale_max"] = [
+    obs["expected_scale_max"] = pd.Series([  # float even when no row has a known scale (None -> NaN)
         expected_scale_max(i, k, int(y)) for i, k, y in zip(obs["index"], obs["indicator"], obs["year"], strict=True)
-    ]
+    ], index=obs.index, dtype="float64")
     obs["scale_max"] = obs["scale_max"].fillna(obs["expected_scale_max"])
     validate_candidates(obs)
     return obs
