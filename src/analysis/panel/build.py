@@ -125,8 +125,9 @@ def _fail_at(obs: pd.DataFrame, bad: pd.Series, message: str, column: str, hint:
     if not bad.any():
         return
     r = obs[bad.to_numpy()].iloc[0]
+    value = r[column].item() if hasattr(r[column], "item") else r[column]
     raise DataError(f"{message} [{r['index']} {r['indicator']} {r['year']}, {r['province_raw']}]", file=r["_file"],
-                    row=None if pd.isna(r["_row"]) else int(r["_row"]), column=column, value=r[column], hint=hint)
+                    row=None if pd.isna(r["_row"]) else int(r["_row"]), column=column, value=value, hint=hint)
 
 
 def check_existence(obs: pd.DataFrame, registry: Registry) -> None:
@@ -138,7 +139,7 @@ def check_existence(obs: pd.DataFrame, registry: Registry) -> None:
     if bad.any():
         code = obs.loc[bad.to_numpy(), "province_code"].iloc[0]
         info = registry.table.loc[code]
-        _fail_at(obs, bad, f"province did not exist in that year: {info['province']} ends in {info['active_to']}", "year",
+        _fail_at(obs, bad, f"province did not exist in that year: {info['province']} existed until {info['active_to']}", "year",
                  hint=str(info["note"]) or "The 63 provinces were merged into 34 in July 2025")
 
 
