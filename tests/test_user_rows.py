@@ -148,3 +148,19 @@ def test_figure_data_csv_neutralises_formulas(tmp_path, monkeypatch):
     rows = read_csv_cells(tmp_path / "figures" / "t.csv")
     assert [r["label"] for r in rows] == ["'=1+1", "'@A1", "ok"]
     assert [r["value"] for r in rows] == ["-1.5", "2.0", "3.0"]
+
+
+def test_card_markdown_escapes_text_from_data_for_any_renderer(hostile_build):
+    """The card notebook shows render() through IPython's Markdown, which nbconvert and JupyterLab render
+    with raw HTML allowed: the Markdown itself must carry the researcher's text as literal text."""
+    import mistune
+
+    from analysis.report_card import build_card, render
+
+    _, result = hostile_build
+    card = build_card(result.panel, result.provinces, "Bình Dương", 2024)
+    assert set(card.others["index"]) >= {"MY_SURVEY", "MY_OTHER", "PCI"}
+    for lang in ("vi", "en"):
+        html = mistune.html(render(card, lang))  # raw HTML allowed, as in nbconvert
+        assert "<script" not in html and "<img" not in html
+        assert "&lt;script&gt;window.__pwned=2;document.title='pwned'&lt;/script&gt;" in html.replace("&#x27;", "'")
