@@ -46,3 +46,60 @@ def ingest_user(registry):
         return prepare(df, registry)
 
     return run
+
+
+# A researcher's table written by an adversary: HTML in the source and unit, formulas in text cells, a
+# negative number, a value for a province-year PAPI never published (Quảng Ninh 2018), a lone PCI 2024
+# value and a second opinion on an official total. The file name itself carries markup. Beside it, the lock
+# and temporary files Excel and LibreOffice leave behind, which a build must ignore with a note.
+HOSTILE_FILE = "h<img src=y onerror=window.__pwned=3>.csv"
+HOSTILE_SCRIPT = "<script>window.__pwned=2;document.title='pwned'</script>"
+HOSTILE_IMG = '<img src=x onerror="window.__pwned=1">'
+HOSTILE_TABLE = (
+    "province,year,index,indicator,value,unit,source,note\n"
+    f'Bình Dương,2024,MY_SURVEY,total,3.5,"{HOSTILE_IMG.replace(chr(34), chr(34) * 2)}",{HOSTILE_SCRIPT},<b>bold?</b>\n'
+    'TP HCM,2024,MY_SURVEY,total,-0.4,"=HYPERLINK(""http://evil.example"",""click"")",@SUM(A1),\n'
+    f'Bình Dương,2024,MY_OTHER,total,1.5,points,"{HOSTILE_IMG.replace(chr(34), chr(34) * 2)}",\n'
+    "Quảng Ninh,2018,PAPI,total,40.1,points,+my transcription,\n"
+    "Bình Dương,2024,PCI,total,70.1,points,-my PCI 2024 guess,\n"
+    "Bình Dương,2020,PAPI,total,45.0,points,my recomputation,\n"
+)
+
+
+@pytest.fixture(scope="session")
+def hostile_build(tmp_path_factory):
+    """A full build (real raw data) with the hostile table in the user folder, written to a temporary
+    processed folder. Returns (processed folder, BuildResult)."""
+    from analysis.panel.build import build
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    user = tmp / "user"
+    user.mkdir()
+    (user / HOSTILE_FILE).write_text(HOSTILE_TABLE, encoding="utf-8")
+    (user / "~$mine.xlsx").write_bytes(b"\x00lock owner")
+    (user / ".~lock.mine.csv#").write_text("owner,host,time\n")
+    (user / "._mine.csv").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VNGOV_USER_DIR", str(user))
+    mp.setenv("VNGOV_PROCESSED_DIR", str(tmp / "processed"))
+    try:
+        result = build(progress=False, fetch=False)
+    finally:
+        mp.undo()
+    return tmp / "processed", result
+
+
+@pytest.fixture(scope="session")
+def hostile_site(hostile_build, tmp_path_factory):
+    """The province pages of the report site built from the hostile data (no notebooks needed)."""
+    from analysis.site import start_site
+
+    processed, _ = hostile_build
+    run_dir = tmp_path_factory.mktemp("hostile-run")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VNGOV_PROCESSED_DIR", str(processed))
+    try:
+        start_site(run_dir, "20990101-000000-hostile", "0" * 64)
+    finally:
+        mp.undo()
+    return run_dir / "site"

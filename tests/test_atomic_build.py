@@ -49,3 +49,144 @@ def test_check_writes_nothing(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "nothing written" in res.stdout
     assert not (tmp_path / "processed").exists()
+
+
+# ---- issue 8: concurrent and killed builds -----------------------------------------------------------
+
+
+def test_five_concurrent_builds_all_succeed(tmp_path):
+    """Each build's cleanup used to delete the others' unfinished folders, so two of five crashed."""
+    import time
+
+    env = os.environ | {"VNGOV_PROCESSED_DIR": str(tmp_path / "processed"), "VNGOV_USER_DIR": str(tmp_path / "user"),
+                        "VNGOV_RAW_DIR": str(paths.raw_dir())}
+    procs = [subprocess.Popen([sys.executable, "-m", "analysis", "data", "build", "-q"], env=env, cwd=paths.project_root(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(5)]
+    deadline = time.monotonic() + 600
+    outcomes = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            outcomes.append((p.returncode, err[-2000:]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+    assert [rc for rc, _ in outcomes] == [0] * 5, outcomes
+    from analysis.panel.io import COMPLETE_MARKER, KEEP_BUILDS
+
+    target = (tmp_path / "processed").resolve()
+    assert (target / COMPLETE_MARKER).exists() and (target / "indicators.parquet").exists()
+    folders = sorted((tmp_path / ".builds").glob("build-*"))
+    assert target in folders and len(folders) <= KEEP_BUILDS
+    assert all((f / COMPLETE_MARKER).exists() for f in folders)  # no partial folder left behind
+
+
+def _dead_pid():
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait(timeout=30)
+    return p.pid
+
+
+def _tiny_result():
+    import pandas as pd
+
+    from analysis.panel.build import BuildResult
+
+    panel = pd.DataFrame({"province_code": ["74"], "value": [1.0]})
+    empty = pd.DataFrame({"x": []})
+    return BuildResult(panel, empty, empty, empty, empty, empty, {"raw_fingerprint": "x"})
+
+
+def test_cleanup_after_a_killed_build_keeps_complete_builds(tmp_path):
+    """A killed build leaves a partial folder: the next build removes it (its owner is gone), keeps the
+    complete older builds up to KEEP_BUILDS and never touches the folder of a build still running."""
+    import time
+
+    from analysis.panel.io import COMPLETE_MARKER, KEEP_BUILDS, write_processed
+
+    builds = tmp_path / ".builds"
+    builds.mkdir()
+    complete = []
+    for i in range(KEEP_BUILDS - 1):
+        f = builds / f"build-{os.getpid()}-done{i}"
+        f.mkdir()
+        (f / "indicators.parquet").write_text("complete")
+        (f / COMPLETE_MARKER).write_text("1\n")
+        complete.append(f)
+    killed = builds / f"build-{_dead_pid()}-killed"
+    killed.mkdir()
+    (killed / "indicators.parquet").write_text("half written")
+    running = builds / f"build-{os.getpid()}-running"  # this process is alive: a build at work
+    running.mkdir()
+    now = time.time()
+    for age, f in enumerate([*complete, killed, running]):  # the partial folders are the newest
+        os.utime(f, (now - 1000 + age * 100, now - 1000 + age * 100))
+    current = write_processed(_tiny_result(), tmp_path / "processed")
+    left = set(builds.glob("build-*"))
+    assert current in left and running in left
+    assert killed not in left
+    assert set(complete) <= left
+
+
+def test_old_complete_builds_beyond_keep_are_pruned(tmp_path):
+    from analysis.panel.io import KEEP_BUILDS, write_processed
+
+    made = [write_processed(_tiny_result(), tmp_path / "processed") for _ in range(KEEP_BUILDS + 2)]
+    left = sorted((tmp_path / ".builds").glob("build-*"))
+    assert left == sorted(made[-KEEP_BUILDS:])
+    assert (tmp_path / "processed").resolve() == made[-1]
+
+
+# ---- issue 8: a folder where a raw file should be -----------------------------------------------------
+
+
+def test_folder_where_a_raw_file_should_be_fetch(tmp_path, monkeypatch):
+    import pytest
+
+    from analysis.errors import DataError
+    from analysis.manifest import fetch_one, load_manifest
+
+    src = load_manifest()[0]
+    monkeypatch.setenv("VNGOV_RAW_DIR", str(tmp_path / "raw"))
+    src.local_path.mkdir(parents=True)
+    with pytest.raises(DataError, match="a folder stands where") as err:
+        fetch_one(src, paths.mirror_dir())
+    assert str(src.local_path) in str(err.value)
+
+
+def test_folder_where_a_raw_file_should_be_build(tmp_path):
+    from analysis.manifest import load_manifest
+
+    raw = tmp_path / "raw"
+    sources = load_manifest()
+    for s in sources:
+        dest = raw / s.path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if s is sources[-1]:
+            dest.mkdir()
+        else:
+            dest.symlink_to(paths.raw_dir() / s.path)
+    env = os.environ | {"VNGOV_PROCESSED_DIR": str(tmp_path / "processed"), "VNGOV_USER_DIR": str(tmp_path / "user"),
+                        "VNGOV_RAW_DIR": str(raw)}
+    for action in ("fetch", "build"):
+        res = subprocess.run([sys.executable, "-m", "analysis", "data", action, "-q"], capture_output=True, text=True, env=env,
+                             cwd=paths.project_root(), timeout=300)
+        assert res.returncode == 2, res.stderr
+        assert "Traceback" not in res.stderr and "a folder stands where" in res.stderr and sources[-1].path in res.stderr
+
+
+def test_folder_where_a_raw_file_should_be_build_without_fetch(tmp_path, monkeypatch):
+    import pytest
+
+    from analysis.errors import DataError
+    from analysis.manifest import load_manifest
+    from analysis.panel.build import build
+
+    src = load_manifest()[-1]
+    monkeypatch.setenv("VNGOV_RAW_DIR", str(tmp_path / "raw"))
+    src.local_path.mkdir(parents=True)
+    with pytest.raises(DataError, match="a folder stands where") as err:
+        build(progress=False, write=False, fetch=False)
+    assert str(src.local_path) in str(err.value)

@@ -80,3 +80,20 @@ def test_changes_lists_added_removed_revised(release, tmp_path):
 def test_citation_cff():
     cff = yaml.safe_load((paths.project_root() / "CITATION.cff").read_text(encoding="utf-8"))
     assert cff["cff-version"].startswith("1.2") and cff["title"] and cff["authors"] and cff["license"]
+
+
+def test_release_starts_from_an_empty_folder(release, tmp_path):
+    """An old CHANGES.csv (or any stray file) must not survive into a release built without --previous."""
+    dist = tmp_path / "dist"
+    first = build_release(dist=dist, previous=release)
+    assert (first / "CHANGES.csv").exists()
+    (first / "stray.txt").write_text("left over")
+    again = build_release(dist=dist)
+    assert again == first
+    assert not (again / "CHANGES.csv").exists() and not (again / "stray.txt").exists()
+    import zipfile
+
+    with zipfile.ZipFile(again.with_suffix(".zip")) as zf:
+        assert not any(n.endswith(("CHANGES.csv", "stray.txt")) for n in zf.namelist())
+    assert (again / "indicators.csv").read_bytes() == (release / "indicators.csv").read_bytes()
+    assert {p.name for p in dist.iterdir()} == {again.name, again.with_suffix(".zip").name}

@@ -112,3 +112,26 @@ def test_every_figure_has_its_data(site):
     for html in (site / "provinces").glob("*-vi.html"):
         text = html.read_text(encoding="utf-8")
         assert text.count("<svg") == text.count(".csv\">") - 1  # each chart links its CSV, plus the province download
+
+
+def test_injected_markup_in_a_researchers_row_is_shown_as_text(hostile_site, browser):
+    """Issue 8, item 3: a <script> and an <img onerror> in the source of a researcher's row (and markup in
+    the file name) reach the province page as visible text and never run."""
+    from conftest import HOSTILE_FILE, HOSTILE_IMG, HOSTILE_SCRIPT
+
+    for lang in ("vi", "en"):
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.goto((hostile_site / "provinces" / f"74-{lang}.html").as_uri())
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)  # an onerror handler would have fired by now
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.title().startswith("Bình Dương")
+        assert page.locator("main script").count() == 0 and page.locator("main img").count() == 0
+        text = page.locator("main").inner_text()
+        assert HOSTILE_SCRIPT in text  # the card lists the user's index with its source, as typed
+        assert HOSTILE_IMG in text
+        assert f"user:{HOSTILE_FILE}" in text  # the series table names the file, as text
+        assert errors == []
+        page.close()

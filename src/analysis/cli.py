@@ -30,6 +30,8 @@ def _data(args: argparse.Namespace) -> int:
     print(f"{verb}: {i['n_observations']} observations from {i['n_candidates']} candidates; "
           f"{i['n_crosschecks']} cross-source comparisons, {i['n_conflicts']} conflicts, {i['n_excluded']} rows excluded; "
           f"{i['build_seconds']} s")
+    for note in i.get("user_files_ignored", []):
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

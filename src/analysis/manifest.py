@@ -112,10 +112,16 @@ def _install(tmp: Path, src: Source) -> None:
 def fetch_one(src: Source, mirror: Path) -> str:
     """Bring one file into data/raw. Returns how: 'present', 'mirror' or 'download'."""
     dest = src.local_path
-    if dest.exists() and sha256_file(dest) == src.sha256:
+    if dest.is_dir():
+        raise DataError(f"a folder stands where the raw file of source {src.id} should be", file=dest,
+                        hint="Move or delete the folder, then fetch again")
+    if dest.is_file() and sha256_file(dest) == src.sha256:
         return "present"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".fetch-")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".fetch-")
+    except OSError as exc:  # a file where a folder of data/raw should be, or no write permission
+        raise DataError(f"cannot write the raw file of source {src.id}: {exc.strerror}", file=dest) from exc
     tmp = Path(tmp_name)
     try:
         candidate = mirror / src.path

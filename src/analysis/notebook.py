@@ -49,9 +49,11 @@ def save_figure(fig: Any, name: str, notebook: str, data: Any, display: bool = T
     import matplotlib.pyplot as plt
     import pandas as pd
 
+    from .panel.io import write_csv
+
     out = output_dir(notebook) / "figures"
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
-    frame.to_csv(out / f"{name}.csv", index=not isinstance(frame.index, pd.RangeIndex), lineterminator="\n")
+    write_csv(frame, out / f"{name}.csv", index=not isinstance(frame.index, pd.RangeIndex))  # text cells made formula-safe
     bbox = "tight" if tight else None
     fig.savefig(out / f"{name}.png", metadata={"Software": None}, bbox_inches=bbox)
     fig.savefig(out / f"{name}.svg", metadata={"Date": None, "Creator": None}, bbox_inches=bbox)

@@ -8,8 +8,10 @@ and the sha256 of every raw input; `frictionless validate` therefore also catche
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from .errors import DataError
 from .manifest import load_manifest
 from .panel import load_build_info, load_panel, load_table
 from .panel.build import project_sources
+from .panel.io import write_csv
 
 TABLES = ["indicators", "provinces", "codebook", "conflicts"]
 KEY = ["province_code", "year", "index", "indicator", "date"]
@@ -51,9 +54,7 @@ FIELD_DOCS = {
 
 
 def _csv_bytes(df: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    return (write_csv(df) or "").encode("utf-8")
 
 
 def _frames() -> dict[str, pd.DataFrame]:
@@ -150,8 +151,8 @@ def changes(old_dir: Path, new: pd.DataFrame) -> pd.DataFrame:
     return m[m["change"] != "same"].drop(columns="_merge").sort_values(KEY).reset_index(drop=True)
 
 
-def _zip(folder: Path) -> Path:
-    target = folder.with_suffix(".zip")
+def _zip(folder: Path, target: Path) -> Path:
+    """A deterministic zip of `folder` (fixed timestamps and modes), its entries under the folder's name."""
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for f in sorted(folder.rglob("*")):
             if f.is_file():
@@ -163,7 +164,9 @@ def _zip(folder: Path) -> Path:
 
 
 def build_release(dist: Path | None = None, previous: Path | None = None) -> Path:
-    """Write the release folder and zip; returns the folder."""
+    """Write the release folder and zip; returns the folder. Both are written from an empty staging folder
+    and moved into place at the end, so nothing of an earlier release of the same version (an old
+    CHANGES.csv) survives, and a failed release leaves the previous one as it was."""
     dist = Path(dist or paths.project_root() / "dist")
     frames = _frames()
     blobs = {name: _csv_bytes(df) for name, df in frames.items()}
@@ -171,8 +174,25 @@ def build_release(dist: Path | None = None, previous: Path | None = None) -> Pat
     for name in TABLES:
         digest.update(name.encode() + b"\0" + blobs[name])
     version = digest.hexdigest()[:12]
-    folder = dist / f"vngov-indices-data-{version}"
-    folder.mkdir(parents=True, exist_ok=True)
+    final = dist / f"vngov-indices-data-{version}"
+    dist.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=dist, prefix=".release-"))
+    try:
+        folder = stage / final.name
+        folder.mkdir()
+        _write_release(folder, version, frames, blobs, previous)
+        _zip(folder, stage / f"{final.name}.zip")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(folder, final)
+        os.replace(stage / f"{final.name}.zip", final.with_suffix(".zip"))
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return final
+
+
+def _write_release(folder: Path, version: str, frames: dict[str, pd.DataFrame], blobs: dict[str, bytes],
+                   previous: Path | None) -> None:
     if previous is not None:
         ch = changes(previous, frames["indicators"])
         blobs["CHANGES"] = _csv_bytes(ch)
@@ -198,5 +218,3 @@ def build_release(dist: Path | None = None, previous: Path | None = None) -> Pat
     }
     (folder / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
     (folder / "README.md").write_text(_readme(version, sources, {k: len(v) for k, v in frames.items()}), encoding="utf-8")
-    _zip(folder)
-    return folder

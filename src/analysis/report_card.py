@@ -5,13 +5,14 @@ Vietnamese or English."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .panel.codebook import INDEX_LABELS, label
+from .panel.codebook import INDEX_LABELS, RANKING_RELIABILITY, label
 from .registry import Registry
 
 QUARTILE = {
@@ -86,7 +87,9 @@ def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: 
     """Cards for many provinces in one pass: national and regional means are computed once, not per card."""
     table = provinces.set_index("province_code", drop=False)
     ann = _annual(panel)
-    idx = ann[ann["index"] == index]
+    # the card states the publisher's results: a researcher's or the press's value of the same index is
+    # listed nowhere on it and changes none of its ranks or means
+    idx = ann[(ann["index"] == index) & ann["reliability"].isin(RANKING_RELIABILITY)]
     tot = idx[idx["indicator"] == "total"].sort_values("year")
     dims = idx[idx["indicator"].str.fullmatch(r"d\d")].copy()
     dims["region"] = dims["province_code"].map(table["region"])
@@ -146,6 +149,16 @@ def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: 
     return cards
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|&~-])")
+
+
+def _md(text: object) -> str:
+    """Text from data as literal Markdown: every character that Markdown or HTML would read as markup is
+    backslash-escaped and line breaks become spaces, so a researcher's `<script>` or `[link](...)` in a
+    source is shown as typed by any Markdown renderer (the site's, nbconvert's, JupyterLab's)."""
+    return _MD_SPECIAL.sub(r"\\\1", re.sub(r"[\r\n]+", " ", str(text)))
+
+
 def _delta(now: int, before: int, lang: str) -> str:
     t = TEXT[lang]
     if now < before:
@@ -199,7 +212,8 @@ def render(card: Card, lang: str = "vi", weakest: int = 3) -> str:
     for _, r in card.others.iterrows():
         vi, en = label(r["index"], r["indicator"])
         rank = f", {r['rank']}/{r['rank_of']}" if pd.notna(r["rank"]) and pd.notna(r["rank_of"]) else ""
-        out.append(f"- {r['index']} — {vi if lang == 'vi' else en}: {r['value']:g}{rank} ({r['reliability']}; {t['source']}: {r['source_ref'] or r['source_id']})")
+        out.append(f"- {_md(r['index'])} — {_md(vi if lang == 'vi' else en)}: {r['value']:g}{rank} ({_md(r['reliability'])}; "
+                   f"{t['source']}: {_md(r['source_ref'] or r['source_id'])})")
     return "\n".join(out)
 
 

@@ -24,6 +24,7 @@ from .manifest import load_manifest
 from .panel import load_panel, load_table
 from .panel.build import project_sources
 from .panel.codebook import INDEX_LABELS, label
+from .panel.io import write_csv
 from .registry import normalize_name
 from .report_card import build_cards, render
 
@@ -47,11 +48,21 @@ PAGE_TEXT = {
            "dims": "PAPI dimensions {year}: province, region and country", "ranks": "PAPI rank over the years (1 = best)",
            "other": "Tiếng Việt", "country": "Country"},
 }
+# Markdown of the report cards -> HTML with any raw HTML escaped (text from data is never markup) and
+# mistune's default refusal of javascript:/data: links
+_MARKDOWN = mistune.create_markdown(escape=True, plugins=["table"])
 _EXTERNAL = re.compile(r"<script[^>]+src=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]+href=\"https?://[^\"]*\"[^>]*>", re.I)
 
 
 def _env() -> Environment:
     return Environment(loader=FileSystemLoader(str(ASSETS)), autoescape=select_autoescape(["html"]), trim_blocks=False)
+
+
+def _script_json(data: Any) -> str:
+    """JSON safe inside an HTML <script> element: <, > and & as \\u escapes, so no text can close the
+    element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _fmt(v: float) -> str:
@@ -211,11 +222,11 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
     for p in p63.itertuples():
         code = p.province_code
         rows = rows_by[code]
-        rows.to_csv(site / "provinces" / f"{code}.csv", index=False, lineterminator="\n")
+        write_csv(rows, site / "provinces" / f"{code}.csv")
         card = cards.get(code)
         if card is not None:
-            card.history.to_csv(site / "provinces" / f"{code}-papi-rank.csv", index=False, lineterminator="\n")
-            card.dimensions.to_csv(site / "provinces" / f"{code}-papi-dimensions-{card.year}.csv", index=False, lineterminator="\n")
+            write_csv(card.history, site / "provinces" / f"{code}-papi-rank.csv")
+            write_csv(card.dimensions, site / "provinces" / f"{code}-papi-dimensions-{card.year}.csv")
         for lang in ("vi", "en"):
             t = PAGE_TEXT[lang]
             name = p.province if lang == "vi" else f"{p.province} ({p.province_en})"
@@ -228,8 +239,8 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
                 charts.append({"svg": Markup(svg_rank_line(card.history, t["ranks"])), "caption": t["ranks"], "csv": f"{code}-papi-rank.csv"})
             card_html = None
             if card is not None:  # the card's headings sit under the page's "report card" heading
-                body = mistune.html(render(card, lang)).replace("<h3", "<h4").replace("</h3>", "</h4>")
-                card_html = Markup(body.replace("<h2", "<h3").replace("</h2>", "</h3>"))
+                body = _MARKDOWN(render(card, lang)).replace("<h3", "<h4").replace("</h3>", "</h4>")
+                card_html = Markup(body.replace("<h2", "<h3").replace("</h2>", "</h3>"))  # escaped by _MARKDOWN
             other = "en" if lang == "vi" else "vi"
             page = tpl.render(**common, lang=lang, root="../", title=name, name=name, code=code, region=p.region if lang == "vi" else p.region_en,
                               successor=p.name_2025, successor_code=p.code_2025, t=t, card_html=card_html, charts=charts,
@@ -275,7 +286,7 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         **common, lang="en", root="", title="Home", run_date=manifest["run_id"][:8], status=manifest["status"], n_ok=len(ok),
         n_total=len(manifest["notebooks"]), raw_fingerprint=manifest["data"]["raw_fingerprint"],
         provinces=[{"code": p.province_code, "name": p.province} for p in p63.itertuples()],
-        search_index=Markup(json.dumps(search, ensure_ascii=False).replace("</", "<\\/")), headline=headline, analyses=analyses,
+        search_index=Markup(_script_json(search)), headline=headline, analyses=analyses,
         cards_ok=sum(r["status"] == "ok" for r in cards), cards_total=len(cards),
         cards_failed=[r["name"] for r in cards if r["status"] != "ok"], sources=sources)
     (site / "index.html").write_text(index, encoding="utf-8")

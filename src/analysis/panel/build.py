@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,15 @@ from ..manifest import RELIABILITY_ORDER, Source, fetch_all, load_manifest, raw_
 from ..registry import NATIONAL_CODE, Registry, build_provinces
 from ..sources import ADAPTERS
 from ..sources.common import Context
-from ..sources.user import read_user_table
-from .codebook import RANKED_INDICES, build_codebook, expected_scale_max
+from ..sources.user import list_user_files, read_user_table
+from .codebook import (
+    MIN_QUARTILE_N,
+    RANKED_INDICES,
+    RANKING_RELIABILITY,
+    build_codebook,
+    defined_indicators,
+    expected_scale_max,
+)
 from .io import write_processed
 from .schema import KEY, validate_candidates, validate_panel
 
@@ -54,7 +62,7 @@ def project_sources() -> list[Source]:
     out = []
     for sid, (name, priority, citation, publisher) in PROJECT_TABLES.items():
         path = paths.reported_dir() / name
-        out.append(Source(id=sid, path=str(path), sha256=sha256_file(path) if path.exists() else "0" * 64, role="indicator",
+        out.append(Source(id=sid, path=str(path), sha256=sha256_file(path) if path.is_file() else "0" * 64, role="indicator",
                           licence="CC-BY-4.0 (project transcription of public figures)", citation=citation, publisher=publisher,
                           adapter="reported_table", reliability="reported", priority=priority, base="/"))
     return out
@@ -64,9 +72,12 @@ def collect(sources: list[Source], ctx: Context, progress: bool) -> pd.DataFrame
     """Run every indicator adapter and the researcher's own tables."""
     frames = []
     todo = [s for s in sources if s.role == "indicator"] + project_sources()
-    user_files = sorted(p for p in paths.user_dir().glob("*") if p.suffix.lower() in (".csv", ".xlsx", ".xls")) if paths.user_dir().exists() else []
+    user_files, skipped = list_user_files(paths.user_dir())
     bar = tqdm(total=len(todo) + len(user_files), desc="read sources", unit="file", disable=not progress)
     for src in todo:
+        if not src.local_path.is_file():
+            what = "a folder stands where" if src.local_path.is_dir() else "missing:"
+            raise DataError(f"{what} the input file of source {src.id}", file=src.local_path)
         if src.adapter not in ADAPTERS:
             raise DataError("manifest names an unknown adapter", file=paths.manifest_path(), column="adapter", value=src.adapter)
         df = ADAPTERS[src.adapter](src, ctx)
@@ -74,11 +85,13 @@ def collect(sources: list[Source], ctx: Context, progress: bool) -> pd.DataFrame
         frames.append(df)
         bar.update()
     for path in user_files:
-        df = read_user_table(path)
+        df = read_user_table(path, notes=skipped)
         df["source_id"], df["reliability"], df["priority"] = f"user:{path.name}", "user", 1000
         frames.append(df)
         bar.update()
     bar.close()
+    for s in skipped:  # recorded in excluded.csv: nothing in the user folder is passed over silently
+        ctx.exclude("user", s.path, None, s.reason, "")
     out = pd.concat(frames, ignore_index=True)
     out["source_ref"] = out["source_ref"].fillna("").astype("string")
     out["date"] = out["date"].fillna("").astype("string")
@@ -107,12 +120,74 @@ def record_spellings(provinces: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame
     return out
 
 
+def _fail_at(obs: pd.DataFrame, bad: pd.Series, message: str, column: str, hint: str | None = None) -> None:
+    """Raise for the first observation flagged in `bad`, naming its file, row, column and value."""
+    if not bad.any():
+        return
+    r = obs[bad.to_numpy()].iloc[0]
+    value = r[column].item() if hasattr(r[column], "item") else r[column]
+    raise DataError(f"{message} [{r['index']} {r['indicator']} {r['year']}, {r['province_raw']}]", file=r["_file"],
+                    row=None if pd.isna(r["_row"]) else int(r["_row"]), column=column, value=value, hint=hint)
+
+
+def check_existence(obs: pd.DataFrame, registry: Registry) -> None:
+    """A value for a province after its code stopped existing (Hà Tây after 2008; any province of the
+    63 after the 2025 merger) cannot be a real observation. The 63 codes also carry the years before 2008
+    (PCI 2005-2007), so only the end of a code's life is checked."""
+    active_to = obs["province_code"].map(registry.table["active_to"]).astype("Float64")
+    bad = (obs["year"].astype("Float64") > active_to).fillna(False)
+    if bad.any():
+        code = obs.loc[bad.to_numpy(), "province_code"].iloc[0]
+        info = registry.table.loc[code]
+        _fail_at(obs, bad, f"province did not exist in that year: {info['province']} existed until {info['active_to']}", "year",
+                 hint=str(info["note"]) or "The 63 provinces were merged into 34 in July 2025")
+
+
+def check_defined_indicators(obs: pd.DataFrame) -> None:
+    """PAPI and PCI define their indicators (PAPI by year): anything else is not a value of that index."""
+    pairs = obs[["index", "indicator", "year"]].drop_duplicates()
+    undefined = {
+        (i, k, int(y)) for i, k, y in zip(pairs["index"], pairs["indicator"], pairs["year"], strict=True)
+        if (codes := defined_indicators(i, int(y))) is not None and k not in codes
+    }
+    if undefined:
+        bad = pd.Series([(i, k, int(y)) in undefined for i, k, y in zip(obs["index"], obs["indicator"], obs["year"], strict=True)],
+                        index=obs.index)
+        r = obs[bad.to_numpy()].iloc[0]
+        known = sorted(defined_indicators(r["index"], int(r["year"])) or [])
+        _fail_at(obs, bad, f"{r['index']} defines no indicator {r['indicator']!r} in {r['year']}", "indicator",
+                 hint=f"{r['index']} {r['year']} indicators: {', '.join(k for k in known if not k.endswith('_rank'))} "
+                      "(and <indicator>_rank); use your own index name for other measures")
+
+
+def check_user_duplicates(obs: pd.DataFrame) -> None:
+    """One value per province-year-index-indicator-date across all of a researcher's tables, checked after
+    name resolution: "Bình Dương" and "Binh Duong" are one province whatever the source column says."""
+    user = obs[obs["reliability"] == "user"]
+    again = user.duplicated(KEY, keep="first")
+    if not again.any():
+        return
+    b = user[again].iloc[0]
+    same = (user[KEY] == b[KEY]).all(axis=1)
+    a = user[same].iloc[0]
+    raise DataError(
+        f"duplicate row: same province, year, index, indicator and date as {a['_file']} row {a['_row']} "
+        f"({a['province_raw']!r}, source {a['source_ref']!r})",
+        file=b["_file"], row=int(b["_row"]), column="province", value=b["province_raw"],
+        hint="Keep one of the two rows (different spellings of a province are the same province)",
+    )
+
+
 def prepare(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """Resolve provinces, fill each index's own maximum and validate: the one path every observation takes."""
     obs = resolve_provinces(obs, registry)
+    check_existence(obs, registry)
+    check_defined_indicators(obs)
+    check_user_duplicates(obs)
     keys = list(zip(obs["index"], obs["indicator"], obs["year"], strict=True))
     scales = {key: expected_scale_max(key[0], key[1], int(key[2])) for key in set(keys)}
-    obs["expected_scale_max"] = [scales[key] for key in keys]
+    # float even when no row has a known scale (None -> NaN)
+    obs["expected_scale_max"] = pd.Series([scales[key] for key in keys], index=obs.index, dtype="float64")
     obs["scale_max"] = obs["scale_max"].fillna(obs["expected_scale_max"])
     validate_candidates(obs)
     return obs
@@ -144,17 +219,20 @@ def choose(obs: pd.DataFrame, tol_floor: float = 1e-3) -> tuple[pd.DataFrame, pd
 
 def add_ranks(panel: pd.DataFrame) -> pd.DataFrame:
     """Ranks (1 = best, ties share the better rank) and quartile groups (1 = top) among the provinces with
-    a published score, for the full panels; reported ranks are kept as published for the other indices."""
+    a published score, for the full panels; reported ranks are kept as published for the other indices.
+    Only the publisher's own rows are ranked (official, compiled): a reported or user value of PAPI or PCI
+    gets no computed rank and cannot move a published one. No quartile below four ranked units."""
     panel["rank_basis"] = pd.Series(pd.NA, index=panel.index, dtype="string")
     has_rep = panel["rank"].notna()
     panel.loc[has_rep, "rank_basis"] = "reported"
-    ranked = panel["index"].isin(RANKED_INDICES) & (panel["province_code"] != NATIONAL_CODE) & ~panel["indicator"].str.endswith("_rank")
+    ranked = (panel["index"].isin(RANKED_INDICES) & panel["reliability"].isin(RANKING_RELIABILITY)
+              & (panel["province_code"] != NATIONAL_CODE) & ~panel["indicator"].str.endswith("_rank"))
     grp = panel[ranked].groupby(["index", "indicator", "year", "date"])["value"]
     panel.loc[ranked, "rank"] = grp.rank(method="min", ascending=False).astype("Int64")
     panel.loc[ranked, "rank_of"] = grp.transform("count").astype("Int64")
     panel.loc[ranked, "rank_basis"] = "computed"
     r, n = panel["rank"].astype("Float64"), panel["rank_of"].astype("Float64")
-    q = (4 * r / n).map(lambda x: math.ceil(x) if pd.notna(x) else pd.NA)
+    q = (4 * r / n).where(n >= MIN_QUARTILE_N).map(lambda x: math.ceil(x) if pd.notna(x) else pd.NA)
     panel["quartile"] = q.astype("Int64")
     return panel
 
@@ -188,7 +266,11 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
     sources = load_manifest()
     if fetch:
         fetch_all(sources, progress=progress)
-    missing = [s for s in sources if not s.local_path.exists()]
+    folders = [s for s in sources if s.local_path.is_dir()]
+    if folders:
+        raise DataError("a folder stands where a raw file should be; remove it and run `python -m analysis data fetch`",
+                        file=folders[0].local_path)
+    missing = [s for s in sources if not s.local_path.is_file()]
     if missing:
         raise DataError(f"{len(missing)} raw files missing; run `python -m analysis data fetch`", file=missing[0].local_path)
     ctx = Context(raw={s.id: s.local_path for s in sources})
@@ -222,6 +304,7 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
         "project_tables": {s.id: s.sha256 for s in project_sources()},
         "n_observations": len(panel), "n_candidates": len(obs), "n_crosschecks": len(checks),
         "n_conflicts": len(conflicts), "n_excluded": len(excluded),
+        "user_files_ignored": [f"{Path(r.file).name}: {r.reason}" for r in excluded[excluded["source_id"] == "user"].itertuples()],
         "papi_structure_note": "sub-dimension codes follow the 2018 numbering with stable meaning; see codebook.csv",
         "build_seconds": None,
     }

@@ -29,6 +29,15 @@ INDICATOR_KEYS = {"label_vi", "label_en", "unit", "scale", "parts", "years", "me
 BREAK_KEYS = {"index", "indicators", "year", "kind", "comparable", "note"}
 
 
+RANKING_RELIABILITY = {"official", "compiled"}
+"""The rows a full panel's ranks are computed among: the publisher's own values (official workbooks and
+their compilations). Reported and user values of PAPI or PCI are shown beside them but never ranked, so
+they cannot change a published rank, rank_of or quartile."""
+
+MIN_QUARTILE_N = 4
+"""No quartile group is assigned when fewer units than this are ranked."""
+
+
 @dataclass(frozen=True)
 class Break:
     """A point where a series changes: values in years before `year` and from `year` on differ in what
@@ -213,6 +222,23 @@ def exists(index: str, indicator: str, year: int) -> bool:
     owners = [code for (idx, code), i in load_codebook().indicators.items() if idx == index and "parts" in i
               and any(indicator in p for p in i["parts"].values())]
     return not owners or parent(index, indicator, year) is not None
+
+
+def defined_indicators(index: str, year: int) -> set[str] | None:
+    """The indicators a closed index (PAPI, PCI: `closed: true` in the codebook) defines in `year`, with
+    their published `_rank`; None for an index whose indicators are open (reported and researchers' own
+    indices). A PAPI `d9`, a sub-dimension not published that year or an unknown PCI sub-index is not a
+    value of that index."""
+    return _defined(load_codebook(), index, int(year))
+
+
+@lru_cache(maxsize=1024)
+def _defined(cb: Codebook, index: str, year: int) -> set[str] | None:
+    info = cb.indices.get(index)
+    if not info or not info["closed"]:
+        return None
+    codes = {k for (i, k) in cb.indicators if i == index and exists(index, k, year)}
+    return codes | {f"{c}_rank" for c in codes}
 
 
 def expected_scale_max(index: str, indicator: str, year: int) -> float | None:

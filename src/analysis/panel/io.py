@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from .. import paths
 from ..errors import DataError
@@ -23,41 +25,137 @@ if TYPE_CHECKING:
     from .build import BuildResult
 
 KEEP_BUILDS = 3
+COMPLETE_MARKER = ".complete"
+LOCK_TIMEOUT_S = 120
+_BUILD_NAME = re.compile(r"^build-(\d+)-")
 DTYPES = {"province_code": "string", "year": "Int64", "rank": "Int64", "rank_of": "Int64", "quartile": "Int64"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet reads a cell starting with one of these as a formula (CSV injection, OWASP)."""
+
+
+def _neutral(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def _neutral_series(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    if not pd.api.types.is_string_dtype(s.dtype):
+        return s  # numbers (a negative value stays a number), dates, booleans
+    if s.dtype == object:  # may mix text with other values
+        mask = s.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).astype(bool)
+    else:
+        mask = s.str.startswith(FORMULA_START, na=False).astype(bool)
+    return s.mask(mask, s[mask].map(lambda v: "'" + v)) if mask.any() else s
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell (and text header or index label) that a spreadsheet would run as a
+    formula prefixed with a single quote, which spreadsheets show as text (OWASP's advice against CSV
+    injection): a researcher's `=HYPERLINK(...)` in a note opens as text, not as a live link. Numeric columns
+    are never touched, so -0.4 stays a number; the exact text is kept in `indicators.parquet`."""
+    out = df.copy(deep=False)
+    for i in range(out.shape[1]):
+        out.isetitem(i, _neutral_series(out.iloc[:, i]))
+    if not isinstance(out.columns, pd.MultiIndex):
+        out.columns = [_neutral(c) for c in out.columns]
+    if not isinstance(out.index, pd.RangeIndex | pd.MultiIndex) and pd.api.types.is_string_dtype(out.index.dtype):
+        out.index = out.index.map(_neutral)
+    return out
+
+
+def write_csv(df: pd.DataFrame, target: str | Path | None = None, **kwargs: Any) -> str | None:
+    """Every CSV the package writes goes through here (processed data, site, figure data, release):
+    formula-looking text neutralised, UTF-8, `\\n` line ends. Returns the text when `target` is None."""
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("lineterminator", "\n")
+    return neutralise_formulas(df).to_csv(target, encoding="utf-8", **kwargs)
 
 
 def _builds_dir(processed: Path) -> Path:
     return processed.parent / ".builds"
 
 
+def _owner_alive(pid: int) -> bool:
+    """Whether the process that started a build folder still runs (a reused pid only delays the cleanup)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_complete(folder: Path) -> bool:
+    if (folder / COMPLETE_MARKER).exists():
+        return True
+    # folders of older versions carry no marker and no pid; their build_info.json was written last
+    return not _BUILD_NAME.match(folder.name) and (folder / "build_info.json").exists()
+
+
+def _prune(builds: Path, processed: Path, current: Path) -> None:
+    """Keep the current build and the KEEP_BUILDS - 1 most recently completed others; remove older complete
+    builds and partial folders whose owner process is gone (a killed build). A partial folder whose owner
+    still runs is another build at work and is never touched. Runs under the builds lock."""
+    keep = {current.resolve()}
+    if processed.is_symlink():
+        keep.add(processed.resolve())
+    complete, stale = [], []
+    for folder in builds.glob("build-*"):
+        if not folder.is_dir() or folder.resolve() in keep:
+            continue
+        if _is_complete(folder):
+            complete.append(folder)
+        else:
+            m = _BUILD_NAME.match(folder.name)
+            if m is None or not _owner_alive(int(m.group(1))):
+                stale.append(folder)
+    complete.sort(key=lambda f: (f / COMPLETE_MARKER).stat().st_mtime if (f / COMPLETE_MARKER).exists() else f.stat().st_mtime)
+    for folder in complete[: max(0, len(complete) - (KEEP_BUILDS - 1))] + stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    for link in builds.glob(".link-*"):  # left by a build killed during its swap
+        pid = link.name.removeprefix(".link-")
+        if pid.isdigit() and not _owner_alive(int(pid)):
+            link.unlink(missing_ok=True)
+
+
 def write_processed(result: BuildResult, processed: Path | None = None) -> Path:
+    """Write a complete build folder, then, under a lock shared by every build of this data folder, mark it
+    complete, point `processed` at it in one rename and prune old folders. Concurrent builds therefore
+    never delete each other's unfinished folders, and a killed build's folder is removed by a later one."""
     processed = processed or paths.processed_dir()
     builds = _builds_dir(processed)
     builds.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=builds, prefix="build-"))
+    tmp = Path(tempfile.mkdtemp(dir=builds, prefix=f"build-{os.getpid()}-"))
+    lock = FileLock(builds / ".lock", timeout=LOCK_TIMEOUT_S)
     try:
         result.panel.to_parquet(tmp / "indicators.parquet", index=False)
-        result.panel.to_csv(tmp / "indicators.csv", index=False)
-        result.provinces.to_csv(tmp / "provinces.csv", index=False)
-        result.codebook.to_csv(tmp / "codebook.csv", index=False)
-        result.conflicts.to_csv(tmp / "conflicts.csv", index=False)
-        result.crosschecks.to_csv(tmp / "crosschecks.csv", index=False)
-        result.excluded.to_csv(tmp / "excluded.csv", index=False)
+        for name in ("panel", "provinces", "codebook", "conflicts", "crosschecks", "excluded"):
+            write_csv(getattr(result, name), tmp / f"{'indicators' if name == 'panel' else name}.csv")
         (tmp / "build_info.json").write_text(json.dumps(result.info, indent=2, sort_keys=True), encoding="utf-8")
-        link_tmp = builds / f".link-{os.getpid()}"
-        link_tmp.unlink(missing_ok=True)
-        os.symlink(os.path.relpath(tmp, processed.parent), link_tmp)
-        if processed.exists() and not processed.is_symlink():
-            legacy = builds / f"legacy-{os.getpid()}"
-            processed.rename(legacy)
-        os.replace(link_tmp, processed)
+        try:
+            lock.acquire()
+        except Timeout as exc:
+            raise DataError(f"another build kept the lock of the processed data for {LOCK_TIMEOUT_S} s", file=lock.lock_file) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    current = tmp.resolve()
-    old = sorted((p for p in builds.glob("build-*") if p.resolve() != current), key=lambda p: p.stat().st_mtime)
-    for p in old[: max(0, len(old) - (KEEP_BUILDS - 1))]:
-        shutil.rmtree(p, ignore_errors=True)
+    try:
+        try:
+            (tmp / COMPLETE_MARKER).write_text(f"{os.getpid()}\n", encoding="utf-8")
+            link_tmp = builds / f".link-{os.getpid()}"
+            link_tmp.unlink(missing_ok=True)
+            os.symlink(os.path.relpath(tmp, processed.parent), link_tmp)
+            if processed.exists() and not processed.is_symlink():
+                processed.rename(builds / f"legacy-{os.getpid()}")
+            os.replace(link_tmp, processed)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _prune(builds, processed, tmp)
+    finally:
+        lock.release()
     return tmp
 
 

@@ -66,7 +66,10 @@ def parse_number(value: Any, *, file: object, row: int | None, column: str | Non
         )
     if not _NUMBER.match(text):
         raise DataError("not a number", file=file, row=row, column=column, value=value)
-    return float(text)
+    number = float(text)
+    if not math.isfinite(number):  # "1e309" overflows to infinity
+        raise DataError("number too large (not finite)", file=file, row=row, column=column, value=value)
+    return number
 
 
 def decimals_tolerance(text: Any) -> float:

@@ -1,26 +1,82 @@
 """A researcher's own tables in the documented long-format template (CSV or XLSX in data/raw/user/).
 
 Validation is strict because a silently misread table would corrupt every analysis downstream: UTF-8
-without BOM, comma-separated, decimal points, the template's columns and nothing else, one row per
-province-year-index-indicator, and a value on every row (leave a row out rather than write 0)."""
+without BOM, comma-separated, decimal points, the template's columns and nothing else, and a value on every
+row (leave a row out rather than write 0). Workbooks are read cell by cell with their number formats, so a
+cell that shows 84.5% is read as 84.5 (what the researcher sees), not as Excel's stored 0.845. Duplicate
+rows are checked after province names are resolved (`panel.build.check_user_duplicates`), so two spellings
+of one province are one key."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..errors import DataError
-from .common import decimals_tolerance, obs_frame, parse_number, read_sheet
+from .common import decimals_tolerance, obs_frame, parse_number
 
 REQUIRED = ["province", "year", "index", "indicator", "value", "unit", "source", "note"]
 OPTIONAL = ["scale_max", "date"]
+TABLE_SUFFIXES = (".csv", ".xlsx")
 _INDEX = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _INDICATOR = re.compile(r"^[a-z0-9][a-z0-9_.]*$")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.')  # quoted text and escaped characters in an Excel number format
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file in the user folder that is not read, and why (reported, never silent)."""
+
+    path: Path
+    reason: str
+
+
+def list_user_files(folder: Path) -> tuple[list[Path], list[Skipped]]:
+    """The tables to read in `folder`, and the files left out with a reason: the lock and temporary files
+    Excel and LibreOffice leave beside an open table (`~$x.xlsx`, `.~lock.x.csv#`), hidden files (macOS
+    `._x.csv`), sub-folders and files that are not tables."""
+    if not folder.is_dir():
+        return [], []
+    tables: list[Path] = []
+    skipped: list[Skipped] = []
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.startswith("~$"):
+            skipped.append(Skipped(path, "Excel lock file (the table is open in Excel); ignored"))
+        elif name.startswith(".~lock.") or name.endswith(("#", "~")) or name.startswith("#"):
+            skipped.append(Skipped(path, "editor lock or backup file; ignored"))
+        elif name.startswith("."):
+            skipped.append(Skipped(path, "hidden file; ignored"))
+        elif path.is_dir():
+            skipped.append(Skipped(path, "a folder: only files directly in the user folder are read; ignored"))
+        elif path.suffix.lower() in (*TABLE_SUFFIXES, ".xls"):
+            tables.append(path)
+        else:
+            skipped.append(Skipped(path, "not a table (.csv or .xlsx); ignored"))
+    return tables, skipped
+
+
+def _oversized_column(text: str, start_line: int, header: list[str]) -> str | None:
+    """The column of the first over-long field in the record starting at physical line `start_line`
+    (pandas' parser has no field limit, so it can read the record the csv module refused)."""
+    rest = "".join(io.StringIO(text, newline="").readlines()[start_line:])
+    try:
+        record = pd.read_csv(io.StringIO(rest), header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    except Exception:  # only used to name the column in the message
+        return None
+    for i, field in enumerate(record):
+        if len(field) >= csv.field_size_limit():
+            return header[i] if i < len(header) else f"column {i + 1}"
+    return None
 
 
 def _read_csv_rows(path: Path) -> list[list[str]]:
@@ -36,82 +92,175 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
         line = data[: exc.start].count(b"\n") + 1
         raise DataError("file is not UTF-8 (perhaps Windows-1258/cp1258 or another legacy encoding)", file=path, row=line,
                         value=data[exc.start : exc.start + 8], hint="Re-save the file as UTF-8") from exc
-    first = text.splitlines()[0]
+    first = text.lstrip("\r\n").splitlines()[0]
     if ";" in first and "," not in first:
         raise DataError("semicolon-separated file", file=path, row=1, value=first[:80],
                         hint="Use commas between columns and points for decimals")
-    return list(csv.reader(io.StringIO(text)))
-
-
-def _read_xlsx_rows(path: Path) -> list[list[Any]]:
-    rows = read_sheet(path, 0)
-    if not rows or not any(c not in (None, "") for c in rows[0]):
-        raise DataError("empty workbook", file=path)
+    # newline="" lets the csv module see \r\n, \n and the bare \r of classic Mac Excel as line ends
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    line = 0
+    try:
+        for row in reader:
+            rows.append(row)
+            line = reader.line_num
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            limit = csv.field_size_limit()
+            raise DataError(f"a field is longer than {limit // 1024} KB", file=path, row=len(rows) + 1,
+                            column=_oversized_column(text, line, rows[0] if rows else []),
+                            hint="A cell this long is almost always a broken quote (an opening \" never closed)") from exc
+        raise DataError(f"not a readable CSV file: {exc}", file=path, row=len(rows) + 1) from exc
     return rows
 
 
-def read_user_table(path: Path) -> pd.DataFrame:
-    """Read and validate one table; the observations carry source id `user:<file name>`."""
+def _is_percent_format(fmt: str | None) -> bool:
+    return bool(fmt) and "%" in _FORMAT_LITERALS.sub("", str(fmt))
+
+
+def _cell(cell: Any) -> Any:
+    """A workbook cell as the researcher sees it: percent-formatted numbers scaled by 100 (as text, so the
+    decimals shown set the comparison tolerance) and dates as ISO text."""
+    v = cell.value
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, int | float) and not isinstance(v, bool) and _is_percent_format(cell.number_format):
+        text = format(Decimal(repr(v)) * 100, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return v
+
+
+def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
+    """Every worksheet as (name, rows of cell values). openpyxl, because the reader needs number formats."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # not a workbook at all (truncated, wrong format, encrypted)
+        raise DataError(f"cannot read workbook: {exc}", file=path) from exc
+    try:
+        return [(ws.title, [[_cell(c) for c in row] for row in ws.iter_rows()]) for ws in wb.worksheets]
+    finally:
+        wb.close()
+
+
+def _header(rows: list[list[Any]]) -> list[str]:
+    return [str(h).strip() if h is not None else "" for h in rows[0]] if rows else []
+
+
+def _tables(path: Path, notes: list[Skipped] | None) -> list[tuple[str, list[list[Any]]]]:
+    """(label used in messages, rows) of every table in the file. A workbook contributes every sheet whose
+    first row has the template's columns; a sheet with some of them but not all is an error (a misspelt
+    column would otherwise drop the sheet silently); sheets with none are noted and skipped."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        rows = _read_csv_rows(path)
-    elif suffix in (".xlsx", ".xls"):
-        rows = _read_xlsx_rows(path)
-    else:
+        return [(str(path), _read_csv_rows(path))]
+    if suffix == ".xls":
+        raise DataError("old Excel .xls workbook", file=path, value=path.suffix,
+                        hint="Save it as .xlsx (File > Save As > Excel Workbook) or as CSV UTF-8; the reader needs the cells' formats")
+    if suffix != ".xlsx":
         raise DataError("unsupported file type (use .csv or .xlsx)", file=path, value=path.suffix)
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    sheets = _read_xlsx_sheets(path)
+    out = []
+    for name, rows in sheets:
+        label = f"{path}, sheet {name!r}"
+        present = [c for c in REQUIRED if c in _header(rows)]
+        if len(present) == len(REQUIRED):
+            out.append((label, rows))
+        elif present:
+            missing = [c for c in REQUIRED if c not in present]
+            raise DataError("sheet has some of the template's columns but not all", file=label, row=1, column=missing[0],
+                            hint=f"The template columns are {', '.join(REQUIRED)}")
+        elif notes is not None and any(v not in (None, "") for r in rows for v in r):
+            notes.append(Skipped(Path(label), "sheet without the template's columns; ignored"))
+    if not out:
+        if not any(v not in (None, "") for _, rows in sheets for r in rows for v in r):
+            raise DataError("empty workbook", file=path)
+        raise DataError("no sheet has the template's columns", file=path, value=[n for n, _ in sheets],
+                        hint=f"The first row of a data sheet names the columns {', '.join(REQUIRED)}")
+    return out
+
+
+def _records(path: Path, label: str, rows: list[list[Any]]) -> list[dict[str, Any]]:
+    header = _header(rows)
     for col in REQUIRED:
         if col not in header:
-            raise DataError("missing column", file=path, row=1, column=col, hint=f"The template columns are {', '.join(REQUIRED)}")
+            raise DataError("missing column", file=label, row=1, column=col, hint=f"The template columns are {', '.join(REQUIRED)}")
     unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
     if unknown:
-        raise DataError("unknown column", file=path, row=1, column=unknown[0],
+        raise DataError("unknown column", file=label, row=1, column=unknown[0],
                         hint=f"Allowed columns: {', '.join(REQUIRED + OPTIONAL)}")
     if len(set(header)) != len(header):
-        raise DataError("duplicate column name", file=path, row=1)
+        raise DataError("duplicate column name", file=label, row=1)
     pos = {h: i for i, h in enumerate(header)}
     recs: list[dict[str, Any]] = []
-    seen: dict[tuple[str, ...], int] = {}
     for r, row in enumerate(rows[1:], start=2):
         if not any(c not in (None, "") and str(c).strip() for c in row):
             continue
-        if len(row) > len(header):
-            raise DataError(f"row has {len(row)} fields, header has {len(header)}", file=path, row=r,
+        # a CSV row with one field too many is a decimal comma or a stray comma even when the extra field is
+        # empty; a worksheet's rows are as wide as its widest row, so only a filled extra cell counts there
+        extra = row[len(header):]
+        if extra and (label == str(path) or any(c not in (None, "") for c in extra)):
+            raise DataError(f"row has {len(row)} fields, header has {len(header)}", file=label, row=r,
                             hint="Check for a decimal comma or an unquoted comma inside a field")
 
         def cell(col: str, row: list[Any] = row) -> Any:
             i = pos.get(col)
             return row[i] if i is not None and i < len(row) else None
 
-        year_v = parse_number(cell("year"), file=path, row=r, column="year")
-        if year_v is None or year_v != int(year_v) or not 1990 <= year_v <= 2100:
-            raise DataError("year must be a whole number between 1990 and 2100", file=path, row=r, column="year", value=cell("year"))
-        index = str(cell("index") or "").strip()
+        def text(col: str) -> str:
+            v = cell(col)
+            return "" if v is None else str(v).strip()
+
+        year_v = parse_number(cell("year"), file=label, row=r, column="year")
+        if year_v is None or not 1990 <= year_v <= 2100 or year_v != int(year_v):
+            raise DataError("year must be a whole number between 1990 and 2100", file=label, row=r, column="year", value=cell("year"))
+        index = text("index")
         if not _INDEX.match(index):
-            raise DataError("index must be upper case letters, digits and _ (e.g. PAR_INDEX)", file=path, row=r, column="index", value=index)
-        indicator = str(cell("indicator") or "").strip()
+            raise DataError("index must be upper case letters, digits and _ (e.g. PAR_INDEX)", file=label, row=r, column="index", value=index)
+        indicator = text("indicator")
         if not _INDICATOR.match(indicator):
-            raise DataError("indicator must be lower case letters, digits, _ and . (e.g. total, d8)", file=path, row=r,
+            raise DataError("indicator must be lower case letters, digits, _ and . (e.g. total, d8)", file=label, row=r,
                             column="indicator", value=indicator)
-        value = parse_number(cell("value"), file=path, row=r, column="value")
+        value = parse_number(cell("value"), file=label, row=r, column="value")
         if value is None:
-            raise DataError("value is empty", file=path, row=r, column="value",
+            raise DataError("value is empty", file=label, row=r, column="value",
                             hint="Leave out rows with no published value; never write 0 for missing")
         for col in ("unit", "source"):
-            if not str(cell(col) or "").strip():
-                raise DataError(f"{col} is empty", file=path, row=r, column=col)
-        key = (str(cell("province")).strip(), str(int(year_v)), index, indicator, str(cell("date") or ""))
-        if key in seen:
-            raise DataError(f"duplicate row: same province, year, index and indicator as row {seen[key]}", file=path, row=r,
-                            column="province", value=key[0])
-        seen[key] = r
-        scale = parse_number(cell("scale_max"), file=path, row=r, column="scale_max")
+            if not text(col):
+                raise DataError(f"{col} is empty", file=label, row=r, column=col)
+        date = text("date")
+        if date and not _valid_date(date):
+            raise DataError("date must be YYYY, YYYY-MM or YYYY-MM-DD", file=label, row=r, column="date", value=cell("date"))
+        scale = parse_number(cell("scale_max"), file=label, row=r, column="scale_max")
         recs.append({
-            "province_raw": key[0], "year": int(year_v), "index": index, "indicator": indicator, "value": value,
-            "scale_max": scale, "method_version": "", "date": str(cell("date") or "") or None, "rank": None, "rank_of": None,
-            "grade": None, "note": f"{cell('unit')}; {cell('note') or ''}".strip("; "), "source_ref": str(cell("source")),
-            "_file": str(path), "_row": r, "_column": "value", "_tol": decimals_tolerance(cell("value")),
+            "province_raw": text("province"), "year": int(year_v), "index": index, "indicator": indicator, "value": value,
+            "scale_max": scale, "method_version": "", "date": date or None, "rank": None, "rank_of": None,
+            "grade": None, "note": f"{text('unit')}; {text('note')}".strip("; "), "source_ref": text("source"),
+            "_file": label, "_row": r, "_column": "value", "_tol": decimals_tolerance(cell("value")),
         })
+    return recs
+
+
+def _valid_date(text: str) -> bool:
+    if not _DATE.match(text):
+        return False
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    try:
+        dt.date(*parts[:3])
+    except ValueError:
+        return False
+    return True
+
+
+def read_user_table(path: Path, notes: list[Skipped] | None = None) -> pd.DataFrame:
+    """Read and validate one table (every data sheet of a workbook); the observations carry source id
+    `user:<file name>`. Sheets that are not tables are appended to `notes`."""
+    if path.is_dir():
+        raise DataError("a folder stands where a table was expected", file=path)
+    recs = [rec for label, rows in _tables(path, notes) for rec in _records(path, label, rows)]
     if not recs:
         raise DataError("table has a header but no data rows", file=path)
     return obs_frame(recs)
