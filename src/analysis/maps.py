@@ -4,19 +4,34 @@ registry, because the boundary files carry no GSO codes.
 
 Aggregation to 2025 provinces: the population-weighted mean (GSO 2020 population) of the old provinces
 that merged, computed only when every merging province has a value; otherwise the new province is left
-blank rather than represented by part of its population."""
+blank rather than represented by part of its population.
+
+Both boundary files draw Hoàng Sa (inside TP Đà Nẵng) and Trường Sa (inside Khánh Hòa) as parts of those
+provinces' multipolygons. A map of Vietnam without them cannot be used in an official publication, so every
+map is framed to include them and names them."""
 
 from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from shapely.geometry import box
 
 from .manifest import load_manifest
 from .registry import Registry, normalize_name
 
 AGGREGATION_RULE = ("2025 provinces: population-weighted mean (GSO 2020 population) of the merged 63-vintage "
                     "provinces; blank unless every merging province has a value")
+
+
+# The archipelagos: bounding box (lon_min, lat_min, lon_max, lat_max) around the parts the boundary files draw,
+# and the name printed beside them in each language.
+ARCHIPELAGOS: dict[str, tuple[tuple[float, float, float, float], dict[str, str]]] = {
+    "hoang_sa": ((111.0, 15.7, 113.0, 17.2), {"vi": "Quần đảo Hoàng Sa", "en": "Hoang Sa (Paracel) Islands"}),
+    "truong_sa": ((111.5, 6.5, 117.5, 11.7), {"vi": "Quần đảo Trường Sa", "en": "Truong Sa (Spratly) Islands"}),
+}
+# The frame of every map: the mainland and both archipelagos (the files reach 102.14-116.95°E, 6.95-23.39°N).
+EXTENT = (101.8, 6.4, 117.6, 23.7)
 
 
 def _path(source_id: str) -> str:
@@ -57,12 +72,23 @@ def aggregate_2025(values: pd.DataFrame, provinces: pd.DataFrame) -> pd.DataFram
     return m.groupby("code_2025").apply(agg, include_groups=False).reset_index()
 
 
-def choropleth(ax, geo: gpd.GeoDataFrame, values: pd.DataFrame, key: str, title: str, cmap: str = "viridis") -> None:  # noqa: ANN001
-    """Draw on `ax`; provinces without a value are hatched grey, not coloured as zero."""
+def choropleth(ax, geo: gpd.GeoDataFrame, values: pd.DataFrame, key: str, title: str, cmap: str = "viridis",  # noqa: ANN001
+               language: str = "en") -> None:
+    """Draw on `ax`; provinces without a value are hatched grey, not coloured as zero. The frame holds the
+    mainland and both archipelagos; their islets, a few pixels each, get a dark outline so they stay visible,
+    and each archipelago is named in `language` ("vi" or "en")."""
+    if language not in ("vi", "en"):
+        raise ValueError(f"language must be 'vi' or 'en', not {language!r}")
     d = geo.merge(values[[key, "value"]], on=key, how="left")
     d.plot(column="value", ax=ax, cmap=cmap, legend=True, linewidth=0.2, edgecolor="white",
            missing_kwds={"color": "#eeeeee", "hatch": "///", "label": "no value"}, legend_kwds={"shrink": 0.6})
-    ax.set_xlim(102, 110.5)
-    ax.set_ylim(8.3, 23.5)
+    parts = d[["geometry"]].explode(index_parts=False)
+    for (x0, y0, x1, y1), names in ARCHIPELAGOS.values():
+        islands = parts[parts.intersects(box(x0, y0, x1, y1))]
+        islands.boundary.plot(ax=ax, color="#444444", linewidth=0.5)
+        ax.text((x0 + x1) / 2, y1 + 0.25, names[language], ha="center", va="bottom", fontsize=6.5,
+                style="italic", color="#333333")
+    ax.set_xlim(EXTENT[0], EXTENT[2])
+    ax.set_ylim(EXTENT[1], EXTENT[3])
     ax.set_axis_off()
     ax.set_title(title, fontsize=9)
