@@ -12,6 +12,8 @@ map is framed to include them and names them."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -72,20 +74,35 @@ def aggregate_2025(values: pd.DataFrame, provinces: pd.DataFrame) -> pd.DataFram
     return m.groupby("code_2025").apply(agg, include_groups=False).reset_index()
 
 
+@contextmanager
+def _one_draw(fig):  # noqa: ANN001, ANN202
+    """geopandas redraws the whole figure after each plot call (`canvas.draw_idle`, which draws at once on
+    the non-interactive backends); a map of several layers would be drawn several times for nothing. The
+    figure is drawn once, when it is saved or shown."""
+    fig.canvas.draw_idle = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        del fig.canvas.draw_idle
+
+
 def choropleth(ax, geo: gpd.GeoDataFrame, values: pd.DataFrame, key: str, title: str, cmap: str = "viridis",  # noqa: ANN001
-               language: str = "en") -> None:
+               language: str = "en", highlight: str | None = None) -> None:
     """Draw on `ax`; provinces without a value are hatched grey, not coloured as zero. The frame holds the
     mainland and both archipelagos; their islets, a few pixels each, get a dark outline so they stay visible,
-    and each archipelago is named in `language` ("vi" or "en")."""
+    and each archipelago is named in `language` ("vi" or "en"). `highlight`: a `key` value outlined in red."""
     if language not in ("vi", "en"):
         raise ValueError(f"language must be 'vi' or 'en', not {language!r}")
     d = geo.merge(values[[key, "value"]], on=key, how="left")
-    d.plot(column="value", ax=ax, cmap=cmap, legend=True, linewidth=0.2, edgecolor="white",
-           missing_kwds={"color": "#eeeeee", "hatch": "///", "label": "no value"}, legend_kwds={"shrink": 0.6})
     parts = d[["geometry"]].explode(index_parts=False)
-    for (x0, y0, x1, y1), names in ARCHIPELAGOS.values():
-        islands = parts[parts.intersects(box(x0, y0, x1, y1))]
+    islands = pd.concat([parts[parts.intersects(box(*bbox))] for bbox, _ in ARCHIPELAGOS.values()])
+    with _one_draw(ax.figure):
+        d.plot(column="value", ax=ax, cmap=cmap, legend=True, linewidth=0.2, edgecolor="white",
+               missing_kwds={"color": "#eeeeee", "hatch": "///", "label": "no value"}, legend_kwds={"shrink": 0.6})
         islands.boundary.plot(ax=ax, color="#444444", linewidth=0.5)
+        if highlight is not None:
+            d[d[key] == highlight].boundary.plot(ax=ax, color="red", linewidth=1.2)
+    for (x0, _, x1, y1), names in ARCHIPELAGOS.values():
         ax.text((x0 + x1) / 2, y1 + 0.25, names[language], ha="center", va="bottom", fontsize=6.5,
                 style="italic", color="#333333")
     ax.set_xlim(EXTENT[0], EXTENT[2])
