@@ -140,8 +140,8 @@ def test_table_shows_n_and_the_rule(panel, provinces):
 
 def test_app_redraws_once_per_change(panel, provinces, monkeypatch):
     """Changing the index resets the indicator and draws once, never the stale index-indicator pair."""
-    calls = []
-    monkeypatch.setattr(explorer, "display_selection", lambda *a, **k: calls.append(a[2:5]))
+    calls, maps = [], []
+    monkeypatch.setattr(explorer, "display_selection", lambda *a, **k: calls.append(a[2:5]) or maps.append(a[6]))
     box = explorer.app(panel, provinces)
     assert calls == [("Bình Dương", "PAPI", "total")]
     w_province, w_index = box.children[0].children
@@ -150,3 +150,7 @@ def test_app_redraws_once_per_change(panel, provinces, monkeypatch):
     w_province.value = "Bắc Kạn"
     assert calls[-1] == ("Bắc Kạn", "SIPAS", "total") and len(calls) == 3
     assert dict((v, k) for k, v in w_index.options)["PAR_INDEX"] == index_label("PAR_INDEX")[1]
+    assert set(maps) == {None}  # "latest" means the latest year with a value
+    w_map = box.children[2].children[1]
+    w_map.value = 2020
+    assert maps[-1] == 2020 and w_map.options[0][0] == "latest"

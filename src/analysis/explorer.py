@@ -180,7 +180,8 @@ def _rank_axis(ax, worst: float) -> None:  # noqa: ANN001
 
     worst = int(worst)
     ax.set_ylim(worst + 0.5, 0.5)
-    ticks = [int(t) for t in MaxNLocator(integer=True, nbins=6).tick_values(1, worst) if 1 < t <= worst]
+    gap = max(2, worst // 8)  # keep the inner ticks clear of 1 and of the last rank
+    ticks = [int(t) for t in MaxNLocator(integer=True, nbins=6).tick_values(1, worst) if 1 + gap <= t <= worst - gap]
     ax.set_yticks(sorted({1, worst, *ticks}))
 
 
@@ -299,9 +300,11 @@ def app(panel: pd.DataFrame, provinces: pd.DataFrame, province: str = "Bình Dư
                                description="Chỉ số" if language == "vi" else "Index", layout=wide)
     w_indicator = widgets.Dropdown(options=indicator_options(choices, index, language), value=indicator,
                                    description="Chỉ tiêu" if language == "vi" else "Indicator", layout=wide)
-    w_years = widgets.IntRangeSlider(value=(years[0], years[-1]), min=years[0], max=years[-1], description=t["year"])
-    w_map = widgets.Dropdown(options=[("mới nhất" if language == "vi" else "latest", None)] + [(str(y), y) for y in years],
-                             value=None, description="Bản đồ" if language == "vi" else "Map year")
+    w_years = widgets.IntRangeSlider(value=(years[0], years[-1]), min=years[0], max=years[-1], description=t["year"],
+                                     layout=widgets.Layout(width="26em"))
+    latest = 0  # a dropdown shows no label for the value None
+    w_map = widgets.Dropdown(options=[("mới nhất" if language == "vi" else "latest", latest)] + [(str(y), y) for y in years],
+                             value=latest, description="Bản đồ" if language == "vi" else "Map year")
     out = widgets.Output()
     state = {"busy": False}
 
@@ -311,7 +314,7 @@ def app(panel: pd.DataFrame, provinces: pd.DataFrame, province: str = "Bình Dư
         with out:
             out.clear_output(wait=True)
             display_selection(panel, provinces, w_province.value, w_index.value, w_indicator.value,
-                              tuple(w_years.value), w_map.value, language)
+                              tuple(w_years.value), w_map.value or None, language)
 
     def on_index(change: dict) -> None:
         state["busy"] = True
