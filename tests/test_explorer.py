@@ -154,3 +154,22 @@ def test_app_redraws_once_per_change(panel, provinces, monkeypatch):
     w_map = box.children[2].children[1]
     w_map.value = 2020
     assert maps[-1] == 2020 and w_map.options[0][0] == "latest"
+
+
+def test_executed_notebook_html_has_figure_and_table(tmp_path, monkeypatch):
+    """Run without a browser (as the runner and nbval run it), the explorer's HTML holds the default
+    selection's figure and table, not only a widget that needs a live kernel."""
+    import re
+
+    from analysis import paths
+    from analysis.runner.config import Job, RunConfig
+    from analysis.runner.run import execute
+
+    monkeypatch.setenv("VNGOV_REPORTS_DIR", str(tmp_path))
+    nb_dir = paths.project_root() / "notebooks"
+    run_dir, manifest = execute(RunConfig(nb_dir, [Job("explore", nb_dir / "explore.ipynb")]), jobs=1, progress=False,
+                                site=False)
+    assert manifest["status"] == "ok", manifest["notebooks"]
+    html = (run_dir / "explore" / "explore.html").read_text(encoding="utf-8")
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) >= 1
+    assert "N (provinces with a value)" in html and "45.39" in html  # Bình Dương, PAPI 2024
