@@ -139,7 +139,7 @@ def explore_table(view: pd.DataFrame, language: str = "en") -> Styler:
     ints = [t["rank"], t["of"], t["n"], t["existing"]]
     floats = [c for c in table.columns if c not in ints]
     caption = f"{' · '.join(titles(a['index'], a['indicator'], language))}. {RULE[language]}"
-    return (table.style.format(precision=2, decimal=decimal, thousands=thousands, na_rep="", subset=floats, escape="html")
+    return (table.style.set_uuid("explorer").format(precision=2, decimal=decimal, thousands=thousands, na_rep="", subset=floats, escape="html")
             .format(precision=0, thousands=thousands, na_rep="", subset=ints)
             .format_index(escape="html", axis=1)
             .set_caption(html.escape(caption)))
