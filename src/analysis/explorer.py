@@ -273,13 +273,13 @@ def display_selection(panel: pd.DataFrame, provinces: pd.DataFrame, province: st
     """Display the figure and the table of one selection (what the widgets redraw, and the static copy a
     notebook shows where no kernel runs)."""
     import matplotlib.pyplot as plt
-    from IPython.display import display
+    from IPython.display import HTML, display
 
     view = series_view(panel, provinces, province, index, indicator, years)
     fig = explore_figure(view, panel, map_year, language)
     display(fig)
     plt.close(fig)
-    display(explore_table(view, language))
+    display(HTML(explore_table(view, language).to_html()))  # as HTML: no object address in the stored output
 
 
 def app(panel: pd.DataFrame, provinces: pd.DataFrame, province: str = "Bình Dương", index: str = "PAPI",
