@@ -173,3 +173,15 @@ def test_executed_notebook_html_has_figure_and_table(tmp_path, monkeypatch):
     html = (run_dir / "explore" / "explore.html").read_text(encoding="utf-8")
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) >= 1
     assert "N (provinces with a value)" in html and "45.39" in html  # Bình Dương, PAPI 2024
+
+
+def test_vietnamese_axes_write_numbers_the_vietnamese_way(panel, provinces):
+    view = series_view(panel, provinces, "Bình Phước", "ONLINE_SERVICES", "full_process_services")  # 1,067-1,072
+    for language, mark, other in (("vi", "1.07", "1,07"), ("en", "1,07", "1.07")):
+        fig = explore_figure(view, panel, language=language)
+        fig.canvas.draw()
+        ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        bar = [t.get_text() for t in fig.axes[-1].get_yticklabels()]  # the map's colour bar
+        assert any(mark in t for t in ticks) and not any(other in t for t in ticks), ticks
+        assert any(mark[:1] in t for t in bar) and not any(other in t for t in bar), bar
+        plt.close(fig)

@@ -227,6 +227,7 @@ def explore_figure(view: pd.DataFrame, panel: pd.DataFrame, year: int | None = N
     if ranks:
         _rank_axis(ax1, max(view["value"].max(), view["rank_of"].max(skipna=True) if view["rank_of"].notna().any() else 1))
     _year_axis(ax1, view, breaks)
+    ax1.yaxis.set_major_formatter(maps.tick_format(language))
     ax1.legend(fontsize=7, loc="best")
 
     if ranks:

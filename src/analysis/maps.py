@@ -74,6 +74,14 @@ def aggregate_2025(values: pd.DataFrame, provinces: pd.DataFrame) -> pd.DataFram
     return m.groupby("code_2025").apply(agg, include_groups=False).reset_index()
 
 
+def tick_format(language: str):  # noqa: ANN201 - a matplotlib FuncFormatter
+    """Axis numbers as the language writes them: 1.072 and 62,5 in Vietnamese, 1,072 and 62.5 in English."""
+    from matplotlib.ticker import FuncFormatter
+
+    swap = str.maketrans(",.", ".,") if language == "vi" else None
+    return FuncFormatter(lambda x, pos: f"{x:,.6g}".translate(swap) if swap else f"{x:,.6g}")
+
+
 @contextmanager
 def _one_draw(fig):  # noqa: ANN001, ANN202
     """geopandas redraws the whole figure after each plot call (`canvas.draw_idle`, which draws at once on
@@ -97,8 +105,11 @@ def choropleth(ax, geo: gpd.GeoDataFrame, values: pd.DataFrame, key: str, title:
     parts = d[["geometry"]].explode(index_parts=False)
     islands = pd.concat([parts[parts.intersects(box(*bbox))] for bbox, _ in ARCHIPELAGOS.values()])
     with _one_draw(ax.figure):
+        before = set(ax.figure.axes)
         d.plot(column="value", ax=ax, cmap=cmap, legend=True, linewidth=0.2, edgecolor="white",
                missing_kwds={"color": "#eeeeee", "hatch": "///", "label": "no value"}, legend_kwds={"shrink": 0.6})
+        for cax in set(ax.figure.axes) - before:  # the colour bar
+            cax.yaxis.set_major_formatter(tick_format(language))
         islands.boundary.plot(ax=ax, color="#444444", linewidth=0.5)
         if highlight is not None:
             d[d[key] == highlight].boundary.plot(ax=ax, color="red", linewidth=1.2)
