@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# --allow-root: JupyterLab refuses to start as root without it (containers, CI); harmless otherwise.
 lab: data
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks notebooks/explore.ipynb
+	$(VENV)/bin/jupyter lab --allow-root --notebook-dir=notebooks notebooks/explore.ipynb
 
 fetch: setup
 	$(PY) -m analysis data fetch
