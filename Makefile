@@ -58,4 +58,5 @@ bench-run: data
 	$(PY) scripts/bench_run.py
 
 clean:
-	rm -rf data/processed data/.builds
+	rm -rf data/.builds
+	find data/processed -mindepth 1 ! -name README.md -exec rm -rf {} +

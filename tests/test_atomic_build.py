@@ -39,7 +39,9 @@ def test_failed_build_keeps_previous_data_then_good_build_swaps(tmp_path):
     )
     res = run_cli(tmp_path, "build")
     assert res.returncode == 0, res.stderr
-    assert (tmp_path / "processed").is_symlink()
+    assert (tmp_path / "processed" / "current").is_symlink()
+    assert (tmp_path / "processed" / "indicators.csv").is_symlink()  # the copy left there was moved aside, not lost
+    assert "previous good data" in next((tmp_path / ".builds").glob("legacy-*-indicators.csv")).read_text()
     text = (tmp_path / "processed" / "indicators.csv").read_text(encoding="utf-8")
     assert "MY_INDEX" in text and "user:mine.csv" in text
 
@@ -76,7 +78,7 @@ def test_five_concurrent_builds_all_succeed(tmp_path):
     assert [rc for rc, _ in outcomes] == [0] * 5, outcomes
     from analysis.panel.io import COMPLETE_MARKER, KEEP_BUILDS
 
-    target = (tmp_path / "processed").resolve()
+    target = (tmp_path / "processed" / "current").resolve()
     assert (target / COMPLETE_MARKER).exists() and (target / "indicators.parquet").exists()
     folders = sorted((tmp_path / ".builds").glob("build-*"))
     assert target in folders and len(folders) <= KEEP_BUILDS
@@ -136,7 +138,7 @@ def test_old_complete_builds_beyond_keep_are_pruned(tmp_path):
     made = [write_processed(_tiny_result(), tmp_path / "processed") for _ in range(KEEP_BUILDS + 2)]
     left = sorted((tmp_path / ".builds").glob("build-*"))
     assert left == sorted(made[-KEEP_BUILDS:])
-    assert (tmp_path / "processed").resolve() == made[-1]
+    assert (tmp_path / "processed" / "current").resolve() == made[-1]
 
 
 # ---- issue 8: a folder where a raw file should be -----------------------------------------------------

@@ -1,8 +1,11 @@
 """Atomic writes and one-call loading of the processed data.
 
-`data/processed` is a symbolic link to a complete build folder under `data/.builds/`; a new build is
-written beside it and the link is swapped with one rename, so readers see either the old or the new
-data, never a mix, and a failed build leaves the last good data untouched."""
+`data/processed/` is a committed folder (its README.md says what a build puts there, so a clean clone has
+it). `data/processed/current` is a symbolic link to a complete build folder under `data/.builds/`; a new
+build is written beside the others and `current` is swapped with one rename, so readers see either the
+old or the new data, never a mix, and a failed build leaves the last good data untouched. Each table has a
+fixed link `data/processed/<table> -> current/<table>`, so the documented paths
+(`data/processed/indicators.parquet`, ...) stay valid."""
 
 from __future__ import annotations
 
@@ -146,10 +149,12 @@ def write_processed(result: BuildResult, processed: Path | None = None) -> Path:
             (tmp / COMPLETE_MARKER).write_text(f"{os.getpid()}\n", encoding="utf-8")
             link_tmp = builds / f".link-{os.getpid()}"
             link_tmp.unlink(missing_ok=True)
-            os.symlink(os.path.relpath(tmp, processed.parent), link_tmp)
-            if processed.exists() and not processed.is_symlink():
-                processed.rename(builds / f"legacy-{os.getpid()}")
-            os.replace(link_tmp, processed)
+            if processed.is_symlink():  # the former layout, where data/processed itself was the swapped link
+                processed.unlink()
+            processed.mkdir(parents=True, exist_ok=True)
+            os.symlink(os.path.relpath(tmp, processed), link_tmp)
+            os.replace(link_tmp, processed / "current")
+            _link_tables(processed, builds, tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -157,6 +162,23 @@ def write_processed(result: BuildResult, processed: Path | None = None) -> Path:
     finally:
         lock.release()
     return tmp
+
+
+def _link_tables(processed: Path, builds: Path, build: Path) -> None:
+    """The fixed links `<table> -> current/<table>` for every table of the build (a later build swaps only
+    `current`); links to tables a build no longer writes are removed. A real file in a link's place (a copy
+    left by hand) is moved to data/.builds, never deleted."""
+    names = {p.name for p in build.iterdir() if p.is_file() and not p.name.startswith(".")}
+    for link in processed.iterdir():
+        if link.is_symlink() and link.name != "current" and link.name not in names and os.readlink(link).startswith("current/"):
+            link.unlink()
+    for name in sorted(names):
+        link = processed / name
+        if link.is_symlink() and os.readlink(link) == f"current/{name}":
+            continue
+        if link.exists() or link.is_symlink():
+            link.rename(builds / f"legacy-{os.getpid()}-{name}")
+        os.symlink(f"current/{name}", link)
 
 
 def _require(processed: Path, name: str) -> Path:
