@@ -43,6 +43,7 @@ def write_processed(result: BuildResult, processed: Path | None = None) -> Path:
         result.conflicts.to_csv(tmp / "conflicts.csv", index=False)
         result.crosschecks.to_csv(tmp / "crosschecks.csv", index=False)
         result.excluded.to_csv(tmp / "excluded.csv", index=False)
+        result.uncertainty.to_csv(tmp / "uncertainty.csv", index=False)
         (tmp / "build_info.json").write_text(json.dumps(result.info, indent=2, sort_keys=True), encoding="utf-8")
         link_tmp = builds / f".link-{os.getpid()}"
         link_tmp.unlink(missing_ok=True)
@@ -83,9 +84,10 @@ def _read_panel(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
 
 
 def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
-    """Another processed table: 'provinces', 'codebook', 'conflicts', 'crosschecks' or 'excluded'."""
+    """Another processed table: 'provinces', 'codebook', 'conflicts', 'crosschecks', 'excluded' or
+    'uncertainty' (published standard errors)."""
     processed = processed or paths.processed_dir()
-    allowed = {"provinces", "codebook", "conflicts", "crosschecks", "excluded"}
+    allowed = {"provinces", "codebook", "conflicts", "crosschecks", "excluded", "uncertainty"}
     if name not in allowed:
         raise DataError(f"unknown table; choose one of {sorted(allowed)}", value=name)
     # nullable dtypes keep whole-number columns with gaps (pci_id of the national row) as integers
