@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .panel.codebook import label
+from .panel.codebook import label, segments
 from .registry import Registry
 
 
@@ -22,7 +22,9 @@ def options(panel: pd.DataFrame, min_provinces: int = 10) -> dict[str, list[str]
 
 def series_view(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, index: str, indicator: str,
                 years: tuple[int, int] | None = None) -> pd.DataFrame:
-    """One row per year: the province's value, its region's and the country's mean over provinces, its rank."""
+    """One row per year: the province's value, its region's and the country's mean over provinces, its rank,
+    and `segment`: years with the same number may be compared (codebook.segments); a new number starts
+    at every methodology break, where a line must not join the years."""
     reg = Registry(provinces)
     code = reg.resolve(province, column="province")
     region = reg.table.at[code, "region"]
@@ -40,8 +42,11 @@ def series_view(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, ind
     out["value"] = mine["value"]
     out["rank"] = mine["rank"]
     out["rank_of"] = mine["rank_of"]
+    seg = {y: k for k, ys in enumerate(segments(index, indicator, [int(y) for y in out.index])) for y in ys}
+    out["segment"] = [seg[int(y)] for y in out.index]
     out.attrs.update(province=reg.name(code), province_code=code, region=region, index=index, indicator=indicator)
-    return out.reset_index().rename(columns={"index": "year"})[["year", "value", "region_mean", "national_mean", "rank", "rank_of", "n_provinces"]]
+    return out.reset_index().rename(columns={"index": "year"})[["year", "value", "region_mean", "national_mean", "rank", "rank_of",
+                                                                 "n_provinces", "segment"]]
 
 
 @lru_cache(maxsize=1)
