@@ -188,6 +188,20 @@ def test_its_on_yearly_means_matches_ols_written_out(panel):
     assert any(b.kind == "source" and b.year == 2020 for b in r["caveats"])  # the break year is also the source switch
 
 
+def test_yearly_means_are_balanced_shares_of_the_maximum(panel):
+    s = series(panel, "PAPI", "d8.1", list(range(2018, 2025)))
+    m = its.yearly_means(s)
+    w = s.pivot_table(index="province_code", columns="year", values="value").dropna()  # provinces seen every year
+    maxima = s.groupby("year")["scale_max"].first()
+    assert m["mean_share"].to_numpy() == pytest.approx((100 * w / maxima).mean().to_numpy(), abs=1e-12)
+    assert (m["n_provinces"] == len(w)).all() and len(w) < 63
+
+
+def test_snapshot_dates():
+    got = its.snapshot_dates(pd.Series([2020, 2020, 2024]), pd.Series(["2020-08-06", "2020-05", ""]))
+    assert list(got.dt.strftime("%Y-%m-%d")) == ["2020-08-06", "2020-05-15", "2024-07-01"]
+
+
 def test_its_refuses_breaks_and_rests_on_honest_df(panel):
     for ind in ("d8", "d8.3", "d5"):
         r = its.interrupted(series(panel, "PAPI", ind, list(range(2018, 2025))), "PAPI", ind, 2020)

@@ -172,7 +172,7 @@ def published_ranks(crosschecks: pd.DataFrame | None = None) -> pd.DataFrame:
     return pd.DataFrame({
         "province_code": r["province_code"].astype(str), "year": r["year"].astype(int), "index": r["index"].astype(str),
         "indicator": r["indicator"].astype(str).str.replace(r"_rank$", "", regex=True), "rank": r["other_value"].astype(int),
-        "rank_of": r["rank_of_reported"], "source_ref": r["other_source_ref"].astype(str),
+        "rank_of": r.get("rank_of_reported", pd.NA), "source_ref": r["other_source_ref"].astype(str),
     }).drop_duplicates(["province_code", "year", "index", "indicator"])
 
 
