@@ -17,7 +17,7 @@ from .. import paths
 from ..errors import DataError
 from ..manifest import RELIABILITY_ORDER, Source, fetch_all, load_manifest, raw_fingerprint, sha256_file
 from ..registry import NATIONAL_CODE, Registry, build_provinces
-from ..sources import ADAPTERS
+from ..sources import ADAPTERS, UNCERTAINTY_ADAPTERS
 from ..sources.common import Context
 from ..sources.user import list_user_files, read_user_table
 from .codebook import (
@@ -47,6 +47,7 @@ class BuildResult:
     conflicts: pd.DataFrame
     excluded: pd.DataFrame
     info: dict = field(default_factory=dict)
+    uncertainty: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 PROJECT_TABLES = {
@@ -96,6 +97,43 @@ def collect(sources: list[Source], ctx: Context, progress: bool) -> pd.DataFrame
     out["source_ref"] = out["source_ref"].fillna("").astype("string")
     out["date"] = out["date"].fillna("").astype("string")
     return out
+
+
+UNCERTAINTY_KEY = ["province_code", "year", "index", "indicator"]
+
+
+def collect_uncertainty(sources: list[Source], ctx: Context, registry: Registry, panel: pd.DataFrame) -> pd.DataFrame:
+    """Standard errors published beside the scores (manifest role `uncertainty`). Provinces are resolved
+    like any observation; where two files give the same key their numbers must agree, and every published
+    estimate must equal the panel's value, so a standard error can never attach to the wrong province or
+    indicator. One row per key, from the file with the lowest manifest priority."""
+    frames = []
+    for src in (s for s in sources if s.role == "uncertainty"):
+        if src.adapter not in UNCERTAINTY_ADAPTERS:
+            raise DataError("manifest names an unknown adapter", file=paths.manifest_path(), column="adapter", value=src.adapter)
+        df = UNCERTAINTY_ADAPTERS[src.adapter](src, ctx)
+        df["source_id"], df["reliability"], df["priority"] = src.id, src.reliability, src.priority
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=[*UNCERTAINTY_KEY, "value", "se", "source_id"])
+    unc = resolve_provinces(pd.concat(frames, ignore_index=True), registry).sort_values("priority", kind="mergesort")
+    first = unc.drop_duplicates(UNCERTAINTY_KEY)
+    other = unc[unc.duplicated(UNCERTAINTY_KEY)].merge(first[[*UNCERTAINTY_KEY, "value", "se"]], on=UNCERTAINTY_KEY, suffixes=("", "_kept"))
+    bad = other[((other["value"] - other["value_kept"]).abs() > 1e-6) | ((other["se"] - other["se_kept"]).abs() > 1e-9)]
+    if not bad.empty:
+        r = bad.iloc[0]
+        raise DataError("two files give different standard errors for the same score", file=r["_file"], row=int(r["_row"]),
+                        column=r["_column"], value=r["se"])
+    mine = first.merge(panel[UNCERTAINTY_KEY + ["value"]], on=UNCERTAINTY_KEY, how="left", suffixes=("", "_panel"))
+    off = mine[~((mine["value"] - mine["value_panel"]).abs() <= 1e-4)]
+    if not off.empty:
+        r = off.iloc[0]
+        raise DataError(f"published estimate does not match the panel value {r['value_panel']}", file=r["_file"], row=int(r["_row"]),
+                        column=r["_column"], value=r["value"])
+    mine["province"] = mine["province_code"].map(registry.name)
+    cols = [*UNCERTAINTY_KEY[:1], "province", *UNCERTAINTY_KEY[1:], "value", "se", "ci_low_published", "ci_high_published",
+            "ci_level_published", "n_respondents", "source_id", "reliability", "source_ref", "note"]
+    return mine[cols].sort_values(UNCERTAINTY_KEY).reset_index(drop=True)
 
 
 def resolve_provinces(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
@@ -297,6 +335,7 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
         + " (" + conflicts["other_reliability"] + "): official > compiled > reported > user, then manifest priority",
     )
     codebook = build_codebook(panel)
+    uncertainty = collect_uncertainty(sources, ctx, registry, panel)
     excluded = pd.DataFrame(ctx.excluded, columns=["source_id", "file", "row", "reason", "content"])
     info = {
         "raw_fingerprint": raw_fingerprint(sources),
@@ -308,7 +347,8 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
         "papi_structure_note": "sub-dimension codes follow the 2018 numbering with stable meaning; see codebook.csv",
         "build_seconds": None,
     }
-    result = BuildResult(panel, provinces, codebook, checks, conflicts, excluded, info)
+    info["n_uncertainty"] = len(uncertainty)
+    result = BuildResult(panel, provinces, codebook, checks, conflicts, excluded, info, uncertainty)
     info["build_seconds"] = round(time.perf_counter() - t0, 2)
     if write:
         write_processed(result)

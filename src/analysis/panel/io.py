@@ -134,8 +134,9 @@ def write_processed(result: BuildResult, processed: Path | None = None) -> Path:
     lock = FileLock(builds / ".lock", timeout=LOCK_TIMEOUT_S)
     try:
         result.panel.to_parquet(tmp / "indicators.parquet", index=False)
-        for name in ("panel", "provinces", "codebook", "conflicts", "crosschecks", "excluded"):
-            write_csv(getattr(result, name), tmp / f"{'indicators' if name == 'panel' else name}.csv")
+        for name in ("panel", "provinces", "codebook", "conflicts", "crosschecks", "excluded", "uncertainty"):
+            if hasattr(result, name):
+                write_csv(getattr(result, name), tmp / f"{'indicators' if name == 'panel' else name}.csv")
         (tmp / "build_info.json").write_text(json.dumps(result.info, indent=2, sort_keys=True), encoding="utf-8")
         try:
             lock.acquire()
@@ -203,9 +204,10 @@ def _read_panel(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
 
 
 def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
-    """Another processed table: 'provinces', 'codebook', 'conflicts', 'crosschecks' or 'excluded'."""
+    """Another processed table: 'provinces', 'codebook', 'conflicts', 'crosschecks', 'excluded' or
+    'uncertainty' (published standard errors)."""
     processed = processed or paths.processed_dir()
-    allowed = {"provinces", "codebook", "conflicts", "crosschecks", "excluded"}
+    allowed = {"provinces", "codebook", "conflicts", "crosschecks", "excluded", "uncertainty"}
     if name not in allowed:
         raise DataError(f"unknown table; choose one of {sorted(allowed)}", value=name)
     # nullable dtypes keep whole-number columns with gaps (pci_id of the national row) as integers

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import importlib.metadata
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -175,7 +176,9 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
         site_start = site_pool.submit(start_site, run_dir, run_id, provenance["indicators_sha256"]) if site else None
         results: list[dict[str, Any]] = []
         bar = tqdm(total=len(order), desc=f"run {run_id}", unit="nb", disable=not progress)
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+        # forkserver, not fork: the site thread above is running (reading tables, importing modules) while the
+        # workers start, and a child forked mid-lock waits on that lock forever (seen: a worker hung on a futex)
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             futures = {pool.submit(execute_job, j, str(run_dir), kernel_name, engine): j for j in order}
             for fut in as_completed(futures):
                 r = fut.result()

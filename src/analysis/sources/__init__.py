@@ -17,3 +17,5 @@ ADAPTERS: dict[str, Adapter] = {
     "news_reported": reported.read_news,
     "reported_table": reported.read_reported_table,
 }
+# role `uncertainty`: standard errors published beside the scores (data/processed/uncertainty.csv)
+UNCERTAINTY_ADAPTERS: dict[str, Adapter] = {"papi_uncertainty": papi.read_uncertainty}

@@ -240,3 +240,68 @@ def read_subdims(src: Source, ctx: Context) -> pd.DataFrame:
             recs.append(_record(names[pid], year, code, v, file, i, col))
     add_sums(recs, year, "computed from the published sub-dimensions", dims_from_subs=True)
     return obs_frame(recs)
+
+
+UNCERTAINTY_COLUMNS = ["province_raw", "year", "index", "indicator", "value", "se", "ci_low_published", "ci_high_published",
+                       "ci_level_published", "n_respondents", "source_ref", "note", "_file", "_row", "_column"]
+UNCERTAINTY_SHEETS = {"2019_PAPI_Provincial_indicators2019_VIE_ENG.xlsx": "2019PAPI_Indicators_ENG (2)"}  # else the first sheet
+_DIM_VARIANCE = re.compile(r"^Variance \(Dimension (\d)\)$")
+
+
+def read_uncertainty(src: Source, ctx: Context) -> pd.DataFrame:
+    """Standard errors of the 2019 provincial scores: the `PAPI 2019 FULL vie.xlsx` layout (also sheet
+    `2019PAPI_Indicators_ENG (2)` of the 2019 indicator workbook), one row per province.
+
+    The total comes with 'Unweighted Standard Error' and an interval headed '95% CI'; every interval in
+    the file is the score plus or minus 1.645 standard errors, so it is a 90% interval whatever its
+    heading says, and `ci_level_published` records the level the numbers imply. A dimension comes with
+    'Variance (Dimension k)', the sampling variance of the provincial mean (its square root, times the
+    square root of 'Observations', gives a respondent-level SD of 0.3-7 points on a 10-point scale,
+    which is what a variance of the mean implies and a respondent variance would not), so its standard
+    error is the square root. The 2018 indicator workbook has point estimates only; no year but 2019 has
+    standard errors in the mirror."""
+    from scipy.stats import norm
+
+    year = int(src.year or 0)
+    sheet = UNCERTAINTY_SHEETS.get(src.local_path.name, 0)
+    file = f"{src.local_path}[{sheet if isinstance(sheet, str) else 'sheet 1'}]"
+    rows = read_sheet(src.local_path, sheet)
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    where = {h: j for j, h in enumerate(header)}
+    need = ["Unweighted PAPI Score", "Unweighted Standard Error", "Unweighted 95% CI Low", "Unweighted 95% CI High"]
+    for name in need:
+        if name not in where:
+            raise DataError("missing column in the PAPI uncertainty workbook", file=file, row=1, column=name)
+    dims = {int(m.group(1)): j for j, h in enumerate(header) if (m := _DIM_VARIANCE.match(h))}
+    if sorted(dims) != list(range(1, 9)):
+        raise DataError("expected 'Variance (Dimension 1)' ... '(Dimension 8)'", file=file, row=1, value=sorted(dims))
+    for k, j in dims.items():
+        if header[j + 1] != f"Observations (Dimension {k})":
+            raise DataError("a dimension's variance must be followed by its observations", file=file, row=1, column=header[j + 1])
+    recs: list[dict[str, Any]] = []
+    for i, row in enumerate(rows[1:], start=2):
+        name = row[1] if len(row) > 1 else None
+        if name is None or not str(name).strip():
+            continue
+
+        def num(j: int, i: int = i, row: list[Any] = row) -> float | None:
+            return parse_number(row[j] if j < len(row) else None, file=file, row=i, column=header[j])
+
+        value, se, lo, hi = (num(where[c]) for c in need)
+        if None in (value, se, lo, hi) or se <= 0:
+            raise DataError("a province needs its score, a positive standard error and both interval ends", file=file, row=i,
+                            column="Unweighted Standard Error", value=se)
+        level = float(round(2 * norm.cdf((hi - lo) / (2 * se)) - 1, 3))
+        note = f"interval headed '95% CI' in the workbook; its half-width is {(hi - lo) / (2 * se):.3f} standard errors"
+        recs.append({"province_raw": str(name).strip(), "year": year, "index": "PAPI", "indicator": "total", "value": value, "se": se,
+                     "ci_low_published": lo, "ci_high_published": hi, "ci_level_published": level, "n_respondents": None,
+                     "source_ref": src.local_path.name, "note": note, "_file": file, "_row": i, "_column": "Unweighted Standard Error"})
+        for k, j in dims.items():
+            var, n, est = num(j), num(j + 1), num(j - 1)
+            if var is None or est is None or var <= 0:
+                raise DataError("a dimension needs its score and a positive variance", file=file, row=i, column=header[j], value=var)
+            recs.append({"province_raw": str(name).strip(), "year": year, "index": "PAPI", "indicator": f"d{k}", "value": est,
+                         "se": var ** 0.5, "ci_low_published": None, "ci_high_published": None, "ci_level_published": None,
+                         "n_respondents": n, "source_ref": src.local_path.name, "note": "standard error = square root of the published variance",
+                         "_file": file, "_row": i, "_column": header[j]})
+    return pd.DataFrame.from_records(recs, columns=UNCERTAINTY_COLUMNS)

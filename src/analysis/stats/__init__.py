@@ -1,3 +1,12 @@
-"""Statistics the notebooks report: correlations with intervals and multiple-testing control, trends,
-within-province panel models and the interrupted time series. Thin wrappers over scipy, statsmodels,
-linearmodels and pymannkendall that also state N and refuse to compute where N is too small."""
+"""Statistics the notebooks report, each stating N and the provenance of the values it rests on, and none
+run across a methodology break the method does not handle (`analysis.panel.codebook` says where they are):
+
+- `common`: annual provincial rows, share of the maximum, provenance counts;
+- `breaks`: discontinuities found in the data (`screen`) and like-for-like parts across a caveated break;
+- `correlation`: cross-sectional correlations with Fisher-z intervals, Holm/BH and part-whole handling;
+- `trends`: stratified Mann-Kendall and Sen slopes within comparable segments, percentile-rank mobility;
+- `its`: interrupted time series on yearly means over comparable years;
+- `panel_models`: fixed effects with province-within-segment entities and province-clustered errors.
+
+Thin wrappers over scipy, statsmodels, linearmodels and pymannkendall; tests/test_stats.py checks each
+against a second implementation."""

@@ -1,31 +1,99 @@
 """Interrupted time series for a change that hit every province at once (Decree 45/2020, effective
-22 May 2020). Province-level segmented regression with province fixed effects:
+22 May 2020), on yearly data.
 
-    y_it = a_i + b*t + c*post_t + d*(t - t0)*post_t + e_it,   errors clustered by province.
+Because every province is treated in the same year, the time terms are identified only by the yearly
+national means: province-level regressions with province-clustered errors treat 60 x 7 values as
+independent evidence about 7 points in time and ignore every shock common to a year (COVID-19 among
+them). The honest test aggregates to the level at which the treatment varies (Donald and Lang 2007):
+the yearly mean over provinces, then the segmented regression
 
-With yearly PAPI data there are only two pre-reform years (2018-2019) for the e-governance measures,
-and COVID-19 moved services online in the same months, so `c` and `d` describe a break in the series,
-not the decree's causal effect."""
+    m_t = a + b*(t - t0) + c*post_t + d*(t - t0)*post_t + e_t
+
+by OLS on the T yearly means with T - 4 residual degrees of freedom and t-based intervals. With two
+pre-years the pre-trend is a line through two points; nothing here is a causal effect.
+
+The series is the share of the maximum (a pure rescale, such as PAPI d8.1 going from 5 to 3.33 points in
+2019, then changes nothing), and only over years the codebook says are comparable with the break year:
+`comparable_window` drops every year across a composition change or a discontinuity, and if fewer than
+`min_pre` pre-years or `min_post` post-years remain, nothing is estimated and the reason is returned."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
-from linearmodels.panel import PanelOLS
+import statsmodels.api as sm
+
+from ..panel import codebook
+from .common import provenance, share_of_max
+
+TERMS = ["pre-trend per year", "level change at break", "trend change after break"]
 
 
-def segmented(s: pd.DataFrame, break_year: int) -> dict:
-    d = s[["province_code", "year", "value"]].dropna().copy()
-    d["t"] = d["year"] - break_year
-    d["post"] = (d["year"] >= break_year).astype(float)
-    d["t_post"] = d["t"] * d["post"]
-    d = d.set_index(["province_code", "year"]).sort_index()
-    res = PanelOLS(d["value"], d[["t", "post", "t_post"]], entity_effects=True).fit(cov_type="clustered", cluster_entity=True)
-    ci = res.conf_int()
-    coefs = pd.DataFrame({"coef": res.params, "se": res.std_errors, "ci_low": ci["lower"], "ci_high": ci["upper"], "p": res.pvalues})
-    coefs.index = ["pre-trend per year", "level change at break", "trend change after break"]
-    years = sorted(d.index.get_level_values("year").unique())
-    return {"coefficients": coefs, "n_obs": int(res.nobs), "n_provinces": int(res.entity_info["total"]),
-            "pre_years": [y for y in years if y < break_year], "post_years": [y for y in years if y >= break_year]}
+def comparable_window(index: str, indicator: str, years: list[int], break_year: int) -> tuple[list[int], list]:
+    """The years of `years` comparable (on a relative scale) with `break_year`, and the breaks that cut
+    the others off."""
+    segs = codebook.segments(index, indicator, years, relative=True)
+    mine = next((s for s in segs if break_year in s), [])
+    cut = []
+    for y in sorted(years):
+        if y not in mine:
+            ok, found = codebook.comparable(index, indicator, y, break_year, relative=True)
+            cut += [b for b in found if not b.comparable and b.kind != "scale" and b not in cut]
+    return mine, cut
+
+
+def yearly_means(s: pd.DataFrame, balanced: bool = True) -> pd.DataFrame:
+    """Mean share of the maximum over provinces by year, with N provinces and the provenance of the values.
+    `balanced` keeps only provinces with a value in every year, so a year's mean does not move because
+    three provinces went unscored (PAPI 2021)."""
+    if balanced and not s.empty:
+        counts = s.groupby("province_code")["year"].nunique()
+        s = s[s["province_code"].isin(counts[counts == s["year"].nunique()].index)]
+    s = s.assign(share=share_of_max(s))
+    g = s.groupby("year")
+    return pd.DataFrame({"mean_share": g["share"].mean(), "sd_share": g["share"].std(ddof=1), "n_provinces": g["province_code"].nunique(),
+                         "reliability": g["reliability"].agg(provenance)})
+
+
+def segmented_means(means: pd.Series, break_year: int, alpha: float = 0.05) -> pd.DataFrame:
+    """OLS of the segmented model on yearly means (index = year). Returns the three terms with estimate,
+    SE, t-based (1 - alpha) interval, p and residual df = T - 4; with df < 1 only the estimates."""
+    t = means.index.to_numpy(int) - break_year
+    post = (t >= 0).astype(float)
+    X = sm.add_constant(np.column_stack([t, post, t * post]), has_constant="add")
+    fit = sm.OLS(means.to_numpy(float), X).fit()
+    df = int(fit.df_resid)
+    out = pd.DataFrame({"coef": fit.params[1:]}, index=TERMS)
+    if df >= 1:
+        ci = fit.conf_int(alpha)[1:]
+        out = out.assign(se=fit.bse[1:], ci_low=ci[:, 0], ci_high=ci[:, 1], p=fit.pvalues[1:])
+    else:
+        out = out.assign(se=np.nan, ci_low=np.nan, ci_high=np.nan, p=np.nan)
+    out["df"] = df
+    return out
+
+
+def interrupted(s: pd.DataFrame, index: str, indicator: str, break_year: int, years: list[int] | None = None,
+                min_pre: int = 2, min_post: int = 2, alpha: float = 0.05, balanced: bool = True) -> dict:
+    """The whole ITS for one indicator: comparable window, yearly means, and the segmented fit, or the
+    reason it is not estimated. Always returns the yearly means it used, so the figure shows the data,
+    and the documented (comparable) breaks inside the window as caveats: PAPI's switch from the official
+    workbooks to the compiled files falls exactly on 2020, so a level change there is also a change of
+    source."""
+    years = sorted(years or s["year"].unique())
+    window, cut = comparable_window(index, indicator, [y for y in years if y in set(s["year"])], break_year)
+    means = yearly_means(s[s["year"].isin(window)], balanced) if window else pd.DataFrame()
+    pre, post = [y for y in window if y < break_year], [y for y in window if y >= break_year]
+    caveats = codebook.comparable(index, indicator, window[0], window[-1], relative=True)[1] if window else []
+    out = {"window": window, "pre_years": pre, "post_years": post, "means": means, "cut_by": cut, "caveats": caveats,
+           "coefficients": None, "reason": ""}
+    if len(pre) < min_pre or len(post) < min_post:
+        why = "; ".join(f"{b.year} {b.kind}: {b.note}" for b in cut) or "no data"
+        out["reason"] = (f"not estimated: {len(pre)} comparable year(s) before {break_year} and {len(post)} from it "
+                         f"(need {min_pre} and {min_post}); cut by {why}")
+        return out
+    out["coefficients"] = segmented_means(means["mean_share"], break_year, alpha)
+    return out
 
 
 def snapshot_dates(year: pd.Series, date: pd.Series) -> pd.Series:

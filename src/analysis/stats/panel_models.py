@@ -1,55 +1,126 @@
-"""Within-province (fixed-effects) regressions with province-clustered standard errors.
+"""Within-province (fixed-effects) regressions with province-clustered standard errors, that never
+identify a coefficient from a methodology break.
 
-Errors are clustered by province, never by year: with ~63 provinces and ~7-9 years there are enough
-province clusters, while year clusters would be far too few. `fe_statsmodels` is an independent second
-implementation (province and year dummies) used to check `fe_regression` in the tests."""
+A province's intercept is allowed to change at every break of any variable in the model: the entity is
+the province within a comparable segment (`analysis.panel.codebook.segments`, joined over y and the
+x's), so only changes *within* a segment identify the slope and a jump at PAPI's 2018 redesign, PCI's
+2009/2013 revisions or the 2020 e-responsiveness discontinuity cannot masquerade as covariation. Errors
+are clustered by province (the segment entities of one province share a cluster), never by year: ~63
+province clusters against 7-9 year clusters.
+
+Small-sample corrections, stated once: `fe_regression` multiplies the cluster sandwich by
+G/(G-1) * (N-1)/(N-K), with K counting every estimated effect and regressor (Stata's `regress, vce(cluster)`
+on the dummy-variable model; linearmodels counts the effects whenever there are two of them). The
+statsmodels dummy-variable regression in `fe_statsmodels` applies the same G/(G-1) * (N-1)/(N-K) with
+`use_correction=True`; the tests require the two to agree to 1e-6."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 from linearmodels.panel import PanelOLS
 
-
-def design(data: pd.DataFrame, y: str, xs: list[str]) -> pd.DataFrame:
-    """Complete cases indexed by (province_code, year), as linearmodels expects."""
-    d = data[[y, *xs]].dropna()
-    return d.sort_index()
+from ..panel import codebook
+from .common import provenance
+from .correlation import wide
 
 
-def fe_regression(data: pd.DataFrame, y: str, xs: list[str], time_effects: bool = True, debiased: bool = True) -> dict:
-    """PanelOLS with province (and year) effects and province-clustered errors. linearmodels scales the
-    sandwich by N/(N - absorbed effects); `debiased` (default, more conservative) adds its small-sample
-    correction on top."""
-    d = design(data, y, xs)
+def joint_segments(variables: list[str], years: list[int], relative: bool) -> dict[int, int]:
+    """Segment number of each year: a new segment starts wherever any variable's series breaks."""
+    starts = {min(years)}
+    for var in variables:
+        index, indicator = var.split(":", 1)
+        starts |= {seg[0] for seg in codebook.segments(index, indicator, years, relative=relative)}
+    out, k = {}, -1
+    for y in sorted(years):
+        k += y in starts
+        out[y] = k
+    return out
+
+
+def model_data(panel: pd.DataFrame, y: str, xs: list[str], years: list[int], standardize: bool) -> pd.DataFrame:
+    """Complete cases indexed by (entity, year) where the entity is 'province|segment', with columns y,
+    xs, `province_code`, `segment` and one `reliability:<variable>` column per variable. With
+    `standardize`, every variable is a within-year z-score (a change of scale is then not a break)."""
+    variables = [y, *xs]
+    data, rel = wide(panel, variables, years, reliability=True)
+    if standardize:
+        data = data.groupby(level="year").transform(lambda c: (c - c.mean()) / c.std(ddof=1)).replace([np.inf, -np.inf], np.nan)
+    data = data.reindex(columns=variables).dropna()
+    seg = joint_segments(variables, sorted(set(data.index.get_level_values("year"))), relative=standardize) if len(data) else {}
+    out = data.reset_index()
+    out["segment"] = out["year"].map(seg)
+    out["entity"] = out["province_code"].astype(str) + "|" + out["segment"].astype(str)
+    rel = rel.reindex(index=data.index, columns=variables)
+    for var in variables:
+        out[f"reliability:{var}"] = rel[var].to_numpy()
+    return out.set_index(["entity", "year"]).sort_index()
+
+
+def _drop_singletons(d: pd.DataFrame) -> pd.DataFrame:
+    """An entity seen once contributes nothing within it: drop it (and say so through n_obs)."""
+    counts = d.groupby(level="entity").size()
+    return d[d.index.get_level_values("entity").isin(counts[counts > 1].index)]
+
+
+def fe_regression(d: pd.DataFrame, y: str, xs: list[str], time_effects: bool = True) -> dict:
+    """PanelOLS with entity (province within segment) and year effects, province-clustered errors and
+    the CR1 correction (see the module docstring). Returns coefficients, N, provinces, segments used."""
+    d = _drop_singletons(d)
+    clusters = pd.DataFrame({"province": pd.Categorical(d["province_code"]).codes}, index=d.index)
     model = PanelOLS(d[y], d[xs], entity_effects=True, time_effects=time_effects, drop_absorbed=True)
-    res = model.fit(cov_type="clustered", cluster_entity=True, debiased=debiased)
+    res = model.fit(cov_type="clustered", clusters=clusters, debiased=True, group_debias=True, auto_df=False, count_effects=True)
     ci = res.conf_int()
     coefs = pd.DataFrame({"coef": res.params, "se": res.std_errors, "ci_low": ci["lower"], "ci_high": ci["upper"], "p": res.pvalues})
     return {
-        "coefficients": coefs, "n_obs": int(res.nobs), "n_provinces": int(res.entity_info["total"]),
-        "n_years": int(res.time_info["total"]), "r2_within": float(res.rsquared_within), "result": res,
+        "coefficients": coefs, "n_obs": int(res.nobs), "n_provinces": int(d["province_code"].nunique()),
+        "n_entities": int(res.entity_info["total"]), "n_years": int(res.time_info["total"]),
+        "segments": sorted(int(s) for s in d["segment"].unique()), "years": sorted(int(t) for t in d.index.get_level_values("year").unique()),
+        "r2_within": float(res.rsquared_within), "reliability": provenance(d[[c for c in d if c.startswith("reliability:")]].stack()),
+        "result": res,
     }
 
 
-def fe_statsmodels(data: pd.DataFrame, y: str, xs: list[str], time_effects: bool = True) -> pd.DataFrame:
-    """Least-squares dummy-variable version: same slopes; cluster-robust errors by province."""
-    d = design(data, y, xs).reset_index()
+def fe_statsmodels(d: pd.DataFrame, y: str, xs: list[str], time_effects: bool = True) -> pd.DataFrame:
+    """The same model as least-squares dummy variables in statsmodels: entity and year dummies, errors
+    clustered by province with statsmodels' G/(G-1)*(N-1)/(N-K) correction."""
+    d = _drop_singletons(d).reset_index()
     safe = {c: f"v{i}" for i, c in enumerate([y, *xs])}
     d = d.rename(columns=safe)
-    d["province_code"] = d["province_code"].astype(str).to_numpy(dtype=object)  # patsy needs numpy dtypes
+    d["entity"] = d["entity"].astype(str).to_numpy(dtype=object)  # patsy needs numpy dtypes
     d["year"] = d["year"].astype(int)
-    rhs = " + ".join(safe[x] for x in xs) + " + C(province_code)" + (" + C(year)" if time_effects else "")
-    fit = smf.ols(f"{safe[y]} ~ {rhs}", data=d).fit(cov_type="cluster", cov_kwds={"groups": d["province_code"], "use_correction": False})
+    rhs = " + ".join(safe[x] for x in xs) + " + C(entity)" + (" + C(year)" if time_effects else "")
+    groups = pd.Categorical(d["province_code"]).codes
+    with warnings.catch_warnings():
+        # entity dummies of one segment sum to that segment's year dummies: a known, harmless rank deficiency
+        # (statsmodels solves by pseudo-inverse and counts K as the rank); the slopes are identified
+        warnings.filterwarnings("ignore", message="The design matrix is rank-deficient")
+        fit = smf.ols(f"{safe[y]} ~ {rhs}", data=d).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
     back = {v: k for k, v in safe.items()}
     names = [safe[x] for x in xs]
     return pd.DataFrame({"coef": fit.params[names], "se": fit.bse[names]}).rename(index=back)
 
 
-def to_wide_z(panel: pd.DataFrame, variables: list[str], years: list[int]) -> pd.DataFrame:
-    """Within-year z-scores of each variable: comparable across scale changes (PAPI 60 -> 80)."""
-    from .correlation import wide
-
-    w = wide(panel, variables, years)
-    return w.groupby(level="year").transform(lambda c: (c - c.mean()) / c.std(ddof=1)).replace([np.inf, -np.inf], np.nan)
+def variants(d: pd.DataFrame, y: str, xs: list[str], drop_years: list[int], time_effects: bool = True) -> dict[str, dict]:
+    """The main model and robustness variants that change the sample: without `drop_years` (COVID-19),
+    and within the longest comparable segment only. A variant whose sample equals the main model's is
+    not estimated again; its entry says why instead, so no row repeats the main model under another name."""
+    main = fe_regression(d, y, xs, time_effects)
+    out = {"main": main}
+    years = set(main["years"])
+    hit = sorted(years & set(drop_years))
+    name = f"without {', '.join(map(str, drop_years))}"
+    out[name] = {"skipped": f"no year of {drop_years} in the model's years"} if not hit else \
+        fe_regression(d[~d.index.get_level_values("year").isin(drop_years)], y, xs, time_effects)
+    used = d[d["segment"].isin(main["segments"])]
+    sizes = used.groupby("segment").apply(lambda g: g.index.get_level_values("year").nunique())
+    if len(sizes) > 1:
+        longest = int(sizes.idxmax())
+        yrs = sorted(int(t) for t in used[used["segment"] == longest].index.get_level_values("year").unique())
+        out[f"longest segment only ({yrs[0]}-{yrs[-1]})"] = fe_regression(used[used["segment"] == longest], y, xs, time_effects)
+    else:
+        out["longest segment only"] = {"skipped": "the model already uses one comparable segment"}
+    return out

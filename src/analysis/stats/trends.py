@@ -1,56 +1,132 @@
-"""Trends per province (Mann-Kendall with Sen's slope), and ranks and z-scores that stay comparable
-across methodology breaks such as PAPI's 2018 redesign."""
+"""Trends per province within comparable segments, and rank mobility that states what ranks are out of.
+
+A trend never runs across a methodology break. `province_trends` splits each series at the codebook's
+breaks (`analysis.panel.codebook.segments`) and runs a stratified Mann-Kendall test: the Kendall S
+statistic and its variance are summed over segments (pairs of years are compared only within a
+segment), and Sen's slope is the median of the within-segment pairwise slopes (Hirsch, Slack and Smith
+1982, the seasonal Kendall test with segments as strata). A step at each break is thereby allowed and
+never read as a trend. p-values are adjusted across provinces (Benjamini-Hochberg by default), and the
+counts before and after adjustment are both reported.
+
+Within-year z-scores measure a province's *relative standing* (distance from that year's provincial
+mean in SDs): they remove a change of scale and the national trend, not a change of what is measured."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pymannkendall as mk
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
+from ..panel import codebook
+from .common import provenance, series, share_of_max
 
-def series(panel: pd.DataFrame, index: str, indicator: str, years: list[int] | None = None) -> pd.DataFrame:
-    s = panel[(panel["index"] == index) & (panel["indicator"] == indicator) & (panel["province_code"] != "00")
-              & (panel["date"].fillna("") == "")]
-    if years:
-        s = s[s["year"].isin(years)]
-    return s
+__all__ = ["ADJUST", "mann_kendall", "percentile_rank", "province_trends", "rank_changes", "series", "stratified_mann_kendall",
+           "zscores"]
+
+ADJUST = {"bh": "fdr_bh", "holm": "holm", "none": None}
+MEASURES = ("z", "share", "level")
 
 
 def zscores(s: pd.DataFrame) -> pd.Series:
-    """Within-year z-score: distance from that year's provincial mean in standard deviations."""
+    """Within-year z-score: distance from that year's provincial mean in standard deviations (relative
+    standing)."""
     g = s.groupby("year")["value"]
     return (s["value"] - g.transform("mean")) / g.transform("std", ddof=1)
 
 
 def mann_kendall(values: pd.Series, years: pd.Series, min_n: int = 5) -> dict:
-    """Mann-Kendall test and Sen slope (units per year) on one province's yearly series."""
-    order = np.argsort(years.to_numpy())
-    v, y = values.to_numpy(float)[order], years.to_numpy(int)[order]
-    n = len(v)
-    if n < min_n:
-        return {"n": n, "trend": f"too few years (N < {min_n})", "p": np.nan, "tau": np.nan, "sen_slope": np.nan}
-    if np.any(np.diff(y) != 1):
-        # Sen slope per year on an irregular series: pairwise slopes over actual year gaps
-        i, j = np.triu_indices(n, 1)
-        slope = float(np.median((v[j] - v[i]) / (y[j] - y[i])))
-    else:
-        slope = None
-    r = mk.original_test(v)
-    return {"n": n, "trend": r.trend, "p": float(r.p), "tau": float(r.Tau), "sen_slope": float(r.slope if slope is None else slope)}
+    """Mann-Kendall test and Sen slope (units per year) on one unbroken yearly series."""
+    return stratified_mann_kendall(values, years, pd.Series(0, index=values.index), min_n)
 
 
-def province_trends(s: pd.DataFrame, min_n: int = 5) -> pd.DataFrame:
-    rows = [{"province_code": code, "province": g["province"].iloc[0], **mann_kendall(g["value"], g["year"], min_n)}
-            for code, g in s.groupby("province_code")]
-    return pd.DataFrame(rows)
+def stratified_mann_kendall(values: pd.Series, years: pd.Series, segment: pd.Series, min_n: int = 5, alpha: float = 0.05) -> dict:
+    """Mann-Kendall across segments: S and Var(S) summed over segments, normal approximation with the
+    continuity correction, Sen slope = median of within-segment pairwise slopes per year of difference.
+    `min_n` counts the years that take part in some within-segment pair (segments of one year do not)."""
+    d = pd.DataFrame({"v": values.to_numpy(float), "y": years.to_numpy(int), "g": segment.to_numpy()}).dropna().sort_values(["g", "y"])
+    s_total, var_total, slopes, used, n_segments = 0.0, 0.0, [], 0, 0
+    for _, g in d.groupby("g", sort=False):
+        if len(g) < 2:
+            continue
+        v, y = g["v"].to_numpy(), g["y"].to_numpy()
+        r = mk.original_test(v)  # Kendall S and its tie-corrected variance for this segment
+        s, var = float(r.s), float(r.var_s)
+        s_total, var_total, used, n_segments = s_total + s, var_total + var, used + len(g), n_segments + 1
+        i, j = np.triu_indices(len(v), 1)
+        slopes.append((v[j] - v[i]) / (y[j] - y[i]))
+    out = {"n": int(len(d)), "n_used": used, "segments": n_segments, "s": s_total, "var_s": var_total,
+           "z": np.nan, "p": np.nan, "sen_slope": np.nan, "trend": f"too few years (N < {min_n})"}
+    if used < min_n or var_total <= 0:
+        return out
+    z = (s_total - np.sign(s_total)) / np.sqrt(var_total)
+    p = float(2 * stats.norm.sf(abs(z)))
+    slope = float(np.median(np.concatenate(slopes)))
+    trend = "no trend" if p >= alpha else ("increasing" if z > 0 else "decreasing")
+    return out | {"z": float(z), "p": p, "sen_slope": slope, "trend": trend}
 
 
-def rank_changes(s: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
-    """Rank in `first` and `last` (1 = best) and the places gained; comparable across scale changes."""
+def province_trends(s: pd.DataFrame, index: str, indicator: str, measure: str = "z", min_n: int = 5, adjust: str = "bh",
+                    alpha: float = 0.05) -> pd.DataFrame:
+    """One row per province: the trend within comparable segments of `index`/`indicator` on `measure`
+    ('z' = within-year z-score, relative standing; 'share' = % of the maximum; 'level' = the published
+    value), raw and adjusted p-values, and the provenance of the values used.
+
+    Segments come from the codebook: for 'z' and 'share' a pure change of scale does not split a series
+    (relative=True), for 'level' it does."""
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
+    if adjust not in ADJUST:
+        raise ValueError(f"adjust must be one of {sorted(ADJUST)}, not {adjust!r}")
+    s = s.copy()
+    s["y"] = zscores(s) if measure == "z" else share_of_max(s) if measure == "share" else s["value"].astype(float)
+    segs = codebook.segments(index, indicator, sorted(s["year"].unique()), relative=measure != "level")
+    seg_of = {y: k for k, seg in enumerate(segs) for y in seg}
+    s["segment"] = s["year"].map(seg_of)
+    rows = []
+    for code, g in s.groupby("province_code", sort=True):
+        r = stratified_mann_kendall(g["y"], g["year"], g["segment"], min_n, alpha)
+        rows.append({"province_code": code, "province": g["province"].iloc[0], **r, "reliability": provenance(g["reliability"])})
+    out = pd.DataFrame(rows)
+    out["p_adjusted"] = np.nan
+    tested = out["p"].notna()
+    if tested.any():
+        out.loc[tested, "p_adjusted"] = (multipletests(out.loc[tested, "p"], alpha=alpha, method=ADJUST[adjust])[1]
+                                         if ADJUST[adjust] else out.loc[tested, "p"])
+    out["trend_adjusted"] = np.where(~tested, out["trend"], np.where(out["p_adjusted"] < alpha, out["trend"], "no trend"))
+    out.attrs.update(segments=segs, measure=measure, adjust=adjust, alpha=alpha)
+    return out
+
+
+def percentile_rank(rank: pd.Series, rank_of: pd.Series) -> pd.Series:
+    """Position as the percentage of the other ranked provinces a province is ahead of: 100 = first, 0 =
+    last, whatever the number ranked. Comparable between years ranked out of different totals."""
+    return 100 * (rank_of.astype(float) - rank.astype(float)) / (rank_of.astype(float) - 1)
+
+
+def rank_changes(s: pd.DataFrame, first: int, last: int, index: str | None = None, indicator: str | None = None) -> pd.DataFrame:
+    """Rank in `first` and `last` (1 = best), out of how many, and the change. Places gained are given
+    only when both years rank the same number of provinces; the percentile-rank change always. With
+    `index`/`indicator` the two years must be comparable for relative measures (a change of scale is
+    fine for ranks; a change of what is measured is not) or a ValueError says which break is between."""
+    if index and indicator:
+        ok, found = codebook.comparable(index, indicator, first, last, relative=True)
+        if not ok:
+            blocking = "; ".join(f"{b.year} {b.kind}: {b.note}" for b in found if not b.comparable and b.kind != "scale")
+            raise ValueError(f"{index} {indicator} ranks of {first} and {last} are not comparable: {blocking}")
     a = s[s["year"] == first].set_index("province_code")
     b = s[s["year"] == last].set_index("province_code")
     both = a.index.intersection(b.index)
-    out = pd.DataFrame({"province": b.loc[both, "province"], f"rank_{first}": a.loc[both, "rank"].astype(int),
-                        f"rank_{last}": b.loc[both, "rank"].astype(int)})
-    out["places_gained"] = out[f"rank_{first}"] - out[f"rank_{last}"]
-    return out.sort_values("places_gained", ascending=False)
+    out = pd.DataFrame({
+        "province": b.loc[both, "province"],
+        f"rank_{first}": a.loc[both, "rank"].astype(int), f"rank_of_{first}": a.loc[both, "rank_of"].astype(int),
+        f"rank_{last}": b.loc[both, "rank"].astype(int), f"rank_of_{last}": b.loc[both, "rank_of"].astype(int),
+    })
+    same_n = out[f"rank_of_{first}"] == out[f"rank_of_{last}"]
+    out["places_gained"] = (out[f"rank_{first}"] - out[f"rank_{last}"]).where(same_n).astype("Int64")
+    out[f"pct_{first}"] = percentile_rank(out[f"rank_{first}"], out[f"rank_of_{first}"])
+    out[f"pct_{last}"] = percentile_rank(out[f"rank_{last}"], out[f"rank_of_{last}"])
+    out["pct_change"] = out[f"pct_{last}"] - out[f"pct_{first}"]
+    return out.sort_values("pct_change", ascending=False)
+

@@ -1,0 +1,38 @@
+"""What every statistic shares: the annual provincial rows it may use, the share of the maximum that makes
+a rescaled series comparable, and the provenance count each output row carries (how many of the values
+behind it are official, compiled, reported or user-supplied)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..manifest import RELIABILITY_ORDER
+
+
+def annual(panel: pd.DataFrame) -> pd.DataFrame:
+    """Yearly provincial values: no national rows, no dated sub-annual snapshots."""
+    return panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00")]
+
+
+def series(panel: pd.DataFrame, index: str, indicator: str, years: list[int] | None = None) -> pd.DataFrame:
+    """One indicator's annual provincial rows, optionally restricted to `years`."""
+    s = annual(panel)
+    s = s[(s["index"] == index) & (s["indicator"] == indicator)]
+    if years:
+        s = s[s["year"].isin(years)]
+    return s
+
+
+def share_of_max(s: pd.DataFrame) -> pd.Series:
+    """Value as a percentage of its year's maximum. PAPI's ranges run from a tenth of the maximum to the
+    maximum (10-80 for the total, 1-10 for a dimension, max/10-max for a sub-dimension), so the share is
+    unchanged by a pure rescale such as d8.1 going from a maximum of 5 to 3.33 in 2019."""
+    return 100 * s["value"].astype(float) / s["scale_max"].astype(float)
+
+
+def provenance(reliability: pd.Series | list[str]) -> str:
+    """'official 61; compiled 61': how many values of each reliability a statistic rests on, in the
+    project's order of trust. Empty input gives ''."""
+    counts = pd.Series(list(reliability), dtype="object").value_counts()
+    order = sorted(counts.index, key=lambda r: (RELIABILITY_ORDER.get(r, 99), str(r)))
+    return "; ".join(f"{r} {int(counts[r])}" for r in order)

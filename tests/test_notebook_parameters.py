@@ -1,0 +1,34 @@
+"""Notebooks run with parameters other than their defaults: nothing in a checked cell may assume the
+default pairs, years or province (nbval only ever runs the defaults)."""
+
+from __future__ import annotations
+
+import json
+
+import papermill as pm
+import pytest
+
+from analysis import paths
+
+
+def run(tmp_path, monkeypatch, name, **parameters):
+    monkeypatch.setenv("VNGOV_OUTPUT_DIR", str(tmp_path / "out"))
+    out = tmp_path / name
+    pm.execute_notebook(str(paths.project_root() / "notebooks" / name), str(out), parameters=parameters, kernel_name="vngov-indices",
+                        cwd=str(paths.project_root() / "notebooks"), progress_bar=False, execution_timeout=300)
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    return "\n".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
+
+
+def test_correlation_with_one_outcome_and_another_focus_year(tmp_path, monkeypatch):
+    text = run(tmp_path, monkeypatch, "02_correlation.ipynb", y=["PAPI:d5"], focus_year=2022)
+    assert "strongest pair in 2022: PAPI:d8" in text
+    assert "part-whole pairs (whole minus the part's component): 0" in text
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert {r["y"] for r in results["table"]} == {"PAPI:d5"}
+
+
+@pytest.mark.parametrize("province", ["Bình Dương"])
+def test_online_services_for_a_province_without_local_events(tmp_path, monkeypatch, province):
+    text = run(tmp_path, monkeypatch, "05_online_services.ipynb", province=province)
+    assert "local events marked: 0" in text and "indicators not estimated (a break inside the window): 3" in text

@@ -1,0 +1,343 @@
+"""analysis.stats, each function checked against a second implementation (scipy, statsmodels,
+pymannkendall, or the textbook formula written out here) on real panel slices, with the same
+small-sample corrections; and the breaks the codebook records, found again in the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pymannkendall as mk
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.power import NormalIndPower
+
+from analysis.errors import DataError
+from analysis.panel import codebook as cb
+from analysis.stats import breaks, correlation, its, panel_models, trends
+from analysis.stats.common import provenance, series, share_of_max
+
+
+@pytest.fixture(scope="module")
+def wide_2019(panel):
+    return correlation.wide(panel, ["PAPI:d8", "PAPI:d5", "PAPI:total", "PCI:total"], [2019]).xs(2019, level="year")
+
+
+# --- correlation -------------------------------------------------------------------------------------
+
+def test_pearson_r_p_and_interval_match_scipy(wide_2019):
+    x, y = wide_2019["PAPI:d8"], wide_2019["PCI:total"]
+    got = correlation.correlate(x, y, "pearson")
+    ok = x.notna() & y.notna()
+    ref = stats.pearsonr(x[ok], y[ok])
+    ci = ref.confidence_interval(0.95)  # scipy's Fisher-z interval
+    assert got["n"] == 63
+    assert got["r"] == pytest.approx(ref.statistic, abs=1e-12) and got["p"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert (got["ci_low"], got["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-9)
+
+
+def test_spearman_against_ranks_and_bonett_wright(wide_2019):
+    x, y = wide_2019["PAPI:d8"], wide_2019["PAPI:d5"]
+    got = correlation.correlate(x, y, "spearman")
+    rx, ry = stats.rankdata(x), stats.rankdata(y)
+    r = np.corrcoef(rx, ry)[0, 1]  # Spearman = Pearson on ranks
+    n = len(x)
+    t = r * np.sqrt((n - 2) / (1 - r**2))
+    assert got["r"] == pytest.approx(r, abs=1e-12)
+    assert got["p"] == pytest.approx(2 * stats.t.sf(abs(t), n - 2), rel=1e-9)
+    se = np.sqrt((1 + r**2 / 2) / (n - 3))  # Bonett & Wright (2000)
+    assert got["ci_low"] == pytest.approx(np.tanh(np.arctanh(r) - 1.959963985 * se), abs=1e-8)
+
+
+@pytest.mark.parametrize("n, alpha", [(63, 0.05), (61, 0.05 / 41), (20, 0.01)])
+def test_min_detectable_r_matches_statsmodels_power(n, alpha):
+    effect = NormalIndPower().solve_power(effect_size=None, nobs1=n - 3, alpha=alpha, power=0.8, ratio=0)  # one-sample z test
+    assert correlation.min_detectable_r(n, alpha) == pytest.approx(np.tanh(effect), abs=1e-6)
+
+
+def _bh(p):
+    """Benjamini-Hochberg adjusted p-values, written out."""
+    p = np.asarray(p)
+    m, order = len(p), np.argsort(p)
+    adj = np.minimum.accumulate((p[order] * m / np.arange(1, m + 1))[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(adj, 1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def corr_table(panel):
+    x = ["PAPI:d8", "PAPI:d8.1", "PAPI:d8.2", "PAPI:d8.3"]
+    y = ["PAPI:d5", "PAPI:total", "PCI:total"]
+    return {adj: correlation.correlations(panel, x, y, list(range(2018, 2025)), adjust=adj) for adj in ("holm", "bh")}
+
+
+def test_adjustment_and_effective_alpha(corr_table):
+    for adjust, table in corr_table.items():
+        t = table[table["status"] == "tested"]
+        if adjust == "bh":
+            assert t["p_adjusted"].to_numpy() == pytest.approx(_bh(t["p"].to_numpy()), abs=1e-12)
+        a_eff = t["alpha_effective"].iloc[0]
+        # the threshold the adjustment applied: significant after adjustment <=> raw p at most a_eff
+        assert ((t["p_adjusted"] < 0.05) == (t["p"] <= a_eff)).all()
+        assert (t["min_detectable_r"] > correlation.min_detectable_r(63, 0.05)).all()  # stricter than unadjusted
+        assert ((t["ci_low_adjusted"] <= t["ci_low"]) & (t["ci_high_adjusted"] >= t["ci_high"])).all()
+
+
+def test_part_whole_pairs_use_the_whole_minus_the_part(panel, corr_table):
+    assert correlation.part_whole("PAPI:d8.1", "PAPI:total", 2019) == ("PAPI:total", "PAPI:d8")
+    assert correlation.part_whole("PAPI:d8", "PAPI:d8.3", 2019) == ("PAPI:d8", "PAPI:d8.3")
+    assert correlation.part_whole("PAPI:d8.3", "PAPI:total", 2018) is None  # not a part before 2019
+    assert correlation.part_whole("PAPI:d8", "PCI:total", 2019) is None
+    t = corr_table["holm"]
+    row = t[(t["year"] == 2018) & (t["x"] == "PAPI:d8") & (t["y"] == "PAPI:total")].iloc[0]
+    assert row["y_used"] == "PAPI:total − d8" and row["part_whole"]
+    w = correlation.wide(panel, ["PAPI:d8", "PAPI:total"], [2018]).dropna()
+    assert row["r"] == pytest.approx(np.corrcoef(w["PAPI:d8"], w["PAPI:total"] - w["PAPI:d8"])[0, 1], abs=1e-12)
+    assert row["r"] < 0.3 < np.corrcoef(w["PAPI:d8"], w["PAPI:total"])[0, 1]  # 0.51 as a part-whole pair, 0.22 without
+    assert row["reliability"] == "official 122"
+
+
+def test_provenance_counts():
+    assert provenance(["compiled", "official", "official", "user"]) == "official 2; compiled 1; user 1"
+    assert provenance([]) == ""
+
+
+# --- trends --------------------------------------------------------------------------------------------
+
+def _kendall_s_var(v):
+    i, j = np.triu_indices(len(v), 1)
+    s = np.sign(v[j] - v[i]).sum()
+    _, t = np.unique(v, return_counts=True)
+    n = len(v)
+    return s, (n * (n - 1) * (2 * n + 5) - np.sum(t * (t - 1) * (2 * t + 5))) / 18
+
+
+def test_zscores_match_scipy(panel):
+    s = series(panel, "PAPI", "total", [2018, 2019])
+    z = trends.zscores(s)
+    for _, g in s.groupby("year"):
+        assert z[g.index].to_numpy() == pytest.approx(stats.zscore(g["value"].to_numpy(), ddof=1), abs=1e-12)
+
+
+def test_single_segment_trend_matches_pymannkendall_and_theil_sen(panel):
+    s = series(panel, "PAPI", "total", list(range(2018, 2025)))
+    g = s[s["province"] == "Bình Dương"].sort_values("year")  # 2023 unpublished: an irregular series
+    got = trends.mann_kendall(g["value"], g["year"], min_n=5)
+    ref = mk.original_test(g["value"].to_numpy())
+    assert (got["s"], got["var_s"], got["p"]) == pytest.approx((ref.s, ref.var_s, ref.p), rel=1e-12)
+    assert got["sen_slope"] == pytest.approx(stats.theilslopes(g["value"], g["year"]).slope, abs=1e-12)  # per calendar year
+
+
+def test_stratified_trend_written_out(panel):
+    s = series(panel, "PAPI", "total", list(range(2011, 2025))).assign(z=lambda d: trends.zscores(d))
+    g = s[s["province"] == "Quảng Ninh"].sort_values("year")
+    seg = (g["year"] >= 2018).astype(int)
+    got = trends.stratified_mann_kendall(g["z"], g["year"], seg)
+    parts = [_kendall_s_var(g.loc[seg == k, "z"].to_numpy()) for k in (0, 1)]
+    s_tot, v_tot = sum(p[0] for p in parts), sum(p[1] for p in parts)
+    z = (s_tot - np.sign(s_tot)) / np.sqrt(v_tot)
+    slopes = np.concatenate([[(b.z - a.z) / (b.year - a.year) for i, a in enumerate(h.itertuples()) for b in list(h.itertuples())[i + 1:]]
+                             for _, h in g.groupby(seg)])
+    assert (got["s"], got["var_s"]) == pytest.approx((s_tot, v_tot))
+    assert got["p"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-12)
+    assert got["sen_slope"] == pytest.approx(np.median(slopes), abs=1e-12)
+
+
+def test_papi_trends_do_not_run_across_the_2018_redesign(panel):
+    s = series(panel, "PAPI", "total", list(range(2011, 2025)))
+    t = trends.province_trends(s, "PAPI", "total", measure="z")
+    assert t.attrs["segments"] == [list(range(2011, 2018)), list(range(2018, 2025))]
+    steepest = t.sort_values("sen_slope", ascending=False).iloc[0]
+    assert steepest["province"] != "Quảng Ninh"  # its pooled slope was one jump at 2018
+    tested = t[t["p"].notna()]
+    assert tested["p_adjusted"].to_numpy() == pytest.approx(_bh(tested["p"].to_numpy()), abs=1e-12)
+    raw, adjusted = (t["trend"] != "no trend").sum(), (t["trend_adjusted"] != "no trend").sum()
+    assert adjusted <= raw < 19  # 19 'significant' provinces when the trend spliced across 2018 without adjustment
+    assert t["reliability"].str.contains("official").all()
+
+
+def test_rank_changes_use_percentiles_and_refuse_a_break(panel):
+    s = series(panel, "PAPI", "total", [2011, 2018, 2021, 2024])
+    with pytest.raises(ValueError, match="not comparable"):
+        trends.rank_changes(s, 2011, 2024, "PAPI", "total")
+    moves = trends.rank_changes(s, 2018, 2021, "PAPI", "total")  # 61 ranked in 2018, 60 in 2021
+    assert moves["places_gained"].isna().all()
+    r = moves.iloc[0]
+    assert r["pct_2021"] == pytest.approx(100 * (60 - r["rank_2021"]) / 59)
+
+
+# --- interrupted time series -----------------------------------------------------------------------------
+
+def test_its_on_yearly_means_matches_ols_written_out(panel):
+    s = series(panel, "PAPI", "d8.2", list(range(2018, 2025)))
+    r = its.interrupted(s, "PAPI", "d8.2", 2020)
+    assert r["window"] == list(range(2018, 2025)) and r["pre_years"] == [2018, 2019]
+    m = r["means"]["mean_share"]
+    t = m.index.to_numpy() - 2020
+    X = np.column_stack([np.ones_like(t), t, t >= 0, t * (t >= 0)]).astype(float)
+    beta, *_ = np.linalg.lstsq(X, m.to_numpy(), rcond=None)
+    resid = m.to_numpy() - X @ beta
+    df = len(m) - 4
+    se = np.sqrt(np.diag(resid @ resid / df * np.linalg.inv(X.T @ X)))
+    c = r["coefficients"]
+    assert c["coef"].to_numpy() == pytest.approx(beta[1:], abs=1e-9)
+    assert c["se"].to_numpy() == pytest.approx(se[1:], rel=1e-9)
+    assert c["p"].to_numpy() == pytest.approx(2 * stats.t.sf(np.abs(beta[1:] / se[1:]), df), rel=1e-9)
+    assert (c["df"] == 3).all()
+    assert any(b.kind == "source" and b.year == 2020 for b in r["caveats"])  # the break year is also the source switch
+
+
+def test_yearly_means_are_balanced_shares_of_the_maximum(panel):
+    s = series(panel, "PAPI", "d8.1", list(range(2018, 2025)))
+    m = its.yearly_means(s)
+    w = s.pivot_table(index="province_code", columns="year", values="value").dropna()  # provinces seen every year
+    maxima = s.groupby("year")["scale_max"].first()
+    assert m["mean_share"].to_numpy() == pytest.approx((100 * w / maxima).mean().to_numpy(), abs=1e-12)
+    assert (m["n_provinces"] == len(w)).all() and len(w) < 63
+
+
+def test_snapshot_dates():
+    got = its.snapshot_dates(pd.Series([2020, 2020, 2024]), pd.Series(["2020-08-06", "2020-05", ""]))
+    assert list(got.dt.strftime("%Y-%m-%d")) == ["2020-08-06", "2020-05-15", "2024-07-01"]
+
+
+def test_its_refuses_breaks_and_rests_on_honest_df(panel):
+    for ind in ("d8", "d8.3", "d5"):
+        r = its.interrupted(series(panel, "PAPI", ind, list(range(2018, 2025))), "PAPI", ind, 2020)
+        assert r["coefficients"] is None and r["reason"].startswith("not estimated")
+    r = its.interrupted(series(panel, "PAPI", "d8.1", list(range(2018, 2025))), "PAPI", "d8.1", 2020)
+    c = r["coefficients"]
+    # the 2019 rescale (5 -> 3.33 points) is not a trend: on the share of the maximum the pre-trend is small
+    assert abs(c.loc["pre-trend per year", "coef"]) < 1 and c.loc["pre-trend per year", "p"] > 0.05
+    assert (c["p"] > 0.01).all()
+    n = r["means"]["n_provinces"]
+    assert n.nunique() == 1  # balanced: the same provinces every year
+
+
+# --- panel models ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def models(panel):
+    out = {}
+    for name, y, xs, years, z in [("d5 on d8", "PAPI:d5", ["PAPI:d8"], range(2018, 2025), False),
+                                  ("PCI on PAPI", "PCI:total", ["PAPI:total"], range(2011, 2020), True)]:
+        out[name] = (panel_models.model_data(panel, y, xs, list(years), z), y, xs)
+    return out
+
+
+def test_fixed_effects_match_statsmodels_dummy_variables(models):
+    for d, y, xs in models.values():
+        lm = panel_models.fe_regression(d, y, xs)["coefficients"]
+        smf_ = panel_models.fe_statsmodels(d, y, xs)
+        assert lm["coef"].to_numpy() == pytest.approx(smf_["coef"].to_numpy(), abs=1e-10)
+        assert lm["se"].to_numpy() == pytest.approx(smf_["se"].to_numpy(), rel=1e-6)  # same CR1 correction
+
+
+def test_fixed_effects_slope_written_out(models):
+    """Second check without any panel library: the slope is OLS of y on x after removing entity and year
+    means by alternating projections (Frisch-Waugh-Lovell)."""
+    d, y, xs = models["PCI on PAPI"]
+    d = panel_models._drop_singletons(d)
+    ent, yr = d.index.get_level_values("entity"), d.index.get_level_values("year")
+    v = d[[y, *xs]].astype(float)
+    for _ in range(500):
+        v = v - v.groupby(ent).transform("mean")
+        v = v - v.groupby(yr).transform("mean")
+    beta = sm.OLS(v[y].to_numpy(), v[xs].to_numpy()).fit().params
+    assert panel_models.fe_regression(d, y, xs)["coefficients"]["coef"].to_numpy() == pytest.approx(beta, abs=1e-8)
+
+
+def test_models_never_identify_from_a_break(models):
+    d, y, xs = models["d5 on d8"]
+    main = panel_models.fe_regression(d, y, xs)
+    assert main["years"] == [2021, 2022, 2023, 2024]  # d8 breaks in 2019 and 2020, d5 in 2021
+    d, y, xs = models["PCI on PAPI"]
+    assert panel_models.joint_segments([y, *xs], list(range(2011, 2020)), relative=True) == \
+        {2011: 0, 2012: 0, 2013: 1, 2014: 1, 2015: 1, 2016: 1, 2017: 1, 2018: 2, 2019: 2}  # PCI 2013, PAPI 2018
+
+
+def test_robustness_variants_change_the_sample(models):
+    for d, y, xs in models.values():
+        v = panel_models.variants(d, y, xs, drop_years=[2020, 2021])
+        main = v.pop("main")
+        run = {k: r for k, r in v.items() if "skipped" not in r}
+        assert run, "every model keeps at least one robustness variant that runs"
+        for r in run.values():
+            assert r["n_obs"] < main["n_obs"]
+            assert not np.allclose(r["coefficients"]["coef"], main["coefficients"]["coef"])
+
+
+# --- breaks ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def screened(panel):
+    return breaks.screen(panel, ["PAPI", "PCI"])
+
+
+def test_screen_finds_the_d8_3_discontinuity_and_the_2018_redesign(screened):
+    row = screened.set_index(["index", "indicator", "year_to"])
+    d83 = row.loc[("PAPI", "d8.3", 2020)]
+    assert "spread" in d83["flagged"] and "floor" in d83["flagged"] and d83["at_floor_from"] == 15
+    assert d83["sd_ratio"] < 0.1 and abs(d83["spearman_rho"]) < 0.1
+    assert "mean shift" in row.loc[("PAPI", "total", 2018), "flagged"]
+    assert row.loc[("PAPI", "d8.1", 2019), "flagged"] == ""  # the 5 -> 3.33 rescale is not a discontinuity
+
+
+def test_every_flagged_pair_is_recorded_in_the_codebook(screened):
+    flagged = screened[screened["flagged"] != ""]
+    missing = flagged[~flagged["recorded"]]
+    assert missing.empty, missing[["index", "indicator", "year_from", "year_to", "flagged"]].to_string()
+
+
+def test_codebook_break_function_reports_both():
+    assert any(b.year == 2020 and b.kind == "discontinuity" and not b.comparable for b in cb.breaks("PAPI", "d8.3"))
+    assert any(b.year == 2018 and b.kind == "method" and not b.comparable for b in cb.breaks("PAPI", "total"))
+    assert breaks.like_for_like("PAPI", "total", 2019, 2020)[1] == ["d8.3"]
+    assert breaks.like_for_like("PAPI", "d8", 2018, 2019) == (["d8.1", "d8.2"], ["d8.3"])
+
+
+def test_share_of_max_removes_a_rescale(panel):
+    s = series(panel, "PAPI", "d8.1", [2018, 2019])
+    share = share_of_max(s)
+    assert share.groupby(s["year"]).mean().diff().abs().iloc[-1] < 1  # percentage points; the raw mean falls by a third
+
+
+# --- published standard errors ------------------------------------------------------------------------------
+
+def test_uncertainty_table_from_the_2019_workbooks(raw_ctx):
+    from analysis import load_table
+    from analysis.manifest import load_manifest
+    from analysis.sources.papi import read_uncertainty
+
+    u = load_table("uncertainty")
+    assert len(u) == 63 * 9 and set(u["indicator"]) == {"total", *(f"d{k}" for k in range(1, 9))}
+    tot = u[u["indicator"] == "total"]
+    assert (tot["ci_level_published"] == 0.9).all()  # headed '95% CI', 1.645 SE wide
+    bd = tot[tot["province"] == "Bình Dương"].iloc[0]
+    assert bd["value"] == pytest.approx(43.97, abs=0.01) and 0 < bd["se"] < 1
+    a, b = (read_uncertainty(s, raw_ctx) for s in load_manifest() if s.role == "uncertainty")
+    m = a.merge(b, on=["province_raw", "indicator"])
+    assert len(m) == 567 and np.allclose(m["se_x"], m["se_y"]) and np.allclose(m["value_x"], m["value_y"])
+
+
+def test_a_standard_error_cannot_attach_to_the_wrong_score(panel, raw_ctx, registry):
+    from analysis.manifest import load_manifest
+    from analysis.panel.build import collect_uncertainty
+
+    bad = panel.copy()
+    hit = (bad["index"] == "PAPI") & (bad["year"] == 2019) & (bad["indicator"] == "d3") & (bad["province"] == "Hà Giang")
+    bad.loc[hit, "value"] += 0.5
+    with pytest.raises(DataError) as err:
+        collect_uncertainty(load_manifest(), raw_ctx, registry, bad)
+    assert "does not match the panel" in str(err.value) and "Variance (Dimension 3)" in str(err.value)
+
+
+def test_statsmodels_ols_is_what_its_uses():
+    """Guard: the ITS relies on statsmodels' OLS t-based intervals with T - 4 df (no robust covariance)."""
+    y = pd.Series([1.0, 2.0, 2.5, 4.0, 4.2, 5.9, 6.1], index=range(2018, 2025))
+    c = its.segmented_means(y, 2020)
+    t = np.arange(7) - 2
+    X = sm.add_constant(np.column_stack([t, t >= 0, t * (t >= 0)]).astype(float))
+    fit = sm.OLS(y.to_numpy(), X).fit()
+    assert c["ci_low"].to_numpy() == pytest.approx(fit.conf_int()[1:, 0]) and (c["df"] == 3).all()
