@@ -4,7 +4,10 @@ Starting a kernel and importing pandas, matplotlib and the package costs seconds
 70 runs that dominates. This engine reuses the worker's kernel: before each run it clears the user
 namespace (`%reset -f`), closes figures and moves to the run's output folder; after a failure or a
 timeout the kernel is restarted, so a broken run cannot leak state into the next one. Execution counts
-are renumbered from 1, so outputs match a fresh-kernel run."""
+are renumbered from 1, so outputs match a fresh-kernel run.
+
+The kernel is started through `pool.parent_death_cmd()`: it gets SIGKILL when its worker dies, however the
+worker dies (ipykernel's own parent poller would notice only after a second, and only for its parent)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
 from papermill.log import logger
+
+from .pool import parent_death_cmd
 
 ENGINE_NAME = "vngov-warm"
 _KM: AsyncKernelManager | None = None
@@ -36,6 +41,13 @@ del _os, _plt
 """
 
 
+class _KernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels die with the worker that started them."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return parent_death_cmd() + super().format_kernel_cmd(extra_arguments)
+
+
 def _shutdown() -> None:
     global _KM
     if _KM is not None and _KM.has_kernel:
@@ -48,7 +60,7 @@ def kernel(kernel_name: str) -> AsyncKernelManager:
     global _KM
     if _KM is None or not _KM.has_kernel or not run_sync(_KM.is_alive)():
         _shutdown()
-        _KM = AsyncKernelManager(kernel_name=kernel_name)
+        _KM = _KernelManager(kernel_name=kernel_name)
         run_sync(_KM.start_kernel)()
         multiprocessing.util.Finalize(None, _shutdown, exitpriority=10)
     return _KM

@@ -1,0 +1,227 @@
+"""Worker processes that cannot hang a run and cannot outlive it.
+
+Why not `concurrent.futures.ProcessPoolExecutor`: on Linux it forks, and the runner forks while its site
+thread is importing (pyarrow); a child that inherits a held import lock waits for it forever (issue 8).
+It also cannot stop one stuck task: a future cannot be cancelled once it runs, and its worker cannot be
+killed alone. This pool is small on purpose:
+
+- workers are started with `spawn` (a fresh interpreter: nothing is inherited from the runner's threads);
+- each task has a wall-clock limit counted from the moment it is handed to a worker (so a worker that
+  hangs while starting counts against it); past it the worker *and its kernel* are killed and replaced;
+- the whole run has a deadline; past it, or when `stopped()` says so (SIGTERM/SIGINT), every worker tree is
+  killed and the unfinished tasks are reported as such;
+- a worker asks the OS for SIGKILL when its parent dies (`PR_SET_PDEATHSIG`), and quits when its pipe to
+  the runner closes, so a runner killed with SIGKILL leaves no worker behind; kernels get the same
+  request through `parent_death_cmd()` (see engine.py).
+
+Every wait here has a limit. Results travel over one pipe per worker (small dicts)."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+# spawn and forkserver are both safe; spawn measured as fast (see README, "Runs") and keeps the worker a
+# direct child of the runner, so the parent-death signal ties it to the runner itself. `fork` is accepted
+# only so a test can show what it does; never use it in a run.
+START_METHOD = "spawn"
+POLL_SECONDS = 0.5  # how often the loop looks at the stop flag when nothing else happens
+GRACE_SECONDS = 10.0  # a worker told to stop has this long to shut its kernel down before it is killed
+PR_SET_PDEATHSIG = 1
+
+# Run by the kernel launcher: ask for SIGKILL on parent death, check the parent is still the worker (it may
+# have died before the request), then become the kernel. The setting survives execve.
+_PDEATH_EXEC = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)\n"
+    "os.getppid() == int(sys.argv[1]) or os._exit(1)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def set_parent_death_signal(expected_parent: int | None) -> None:
+    """SIGKILL this process when its parent dies (Linux); exit now if the parent is already gone."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if expected_parent is not None and os.getppid() != expected_parent:
+        os._exit(1)
+
+
+def parent_death_cmd() -> list[str]:
+    """Prefix for a child's command line that ties the child's life to this process (Linux; else empty)."""
+    if not sys.platform.startswith("linux"):
+        return []
+    return [sys.executable, "-I", "-S", "-c", _PDEATH_EXEC, str(os.getpid())]
+
+
+def kill_tree(pid: int, timeout: float = 5.0) -> None:
+    """SIGKILL a process and every descendant (kernels run in their own session, so a process group would
+    miss them); wait at most `timeout` seconds for them to go."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(procs, timeout=timeout)
+
+
+def _worker_main(conn: multiprocessing.connection.Connection, parent: int | None, env: dict[str, str]) -> None:
+    """Worker loop: run `(fn, args)` messages until `None` or until the runner's end of the pipe closes."""
+    set_parent_death_signal(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the runner decides
+    os.environ.clear()  # the runner's environment now, not the one a forkserver was started with
+    os.environ.update(env)
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return  # runner gone
+        if msg is None:
+            return
+        fn, args = msg
+        conn.send(fn(*args))
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    fn: Callable[..., Any]
+    args: tuple
+    limit: float  # wall-clock seconds from hand-off to result
+
+
+@dataclass
+class Outcome:
+    """`kind`: done (value is the function's result), timeout (over its limit), died (worker exited),
+    budget (running when the run deadline passed), interrupted (running when stopped), not_started."""
+
+    key: str
+    kind: str
+    value: Any = None
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class _Slot:
+    process: Any
+    conn: multiprocessing.connection.Connection
+    task: Task | None = None
+    started: float = 0.0
+
+
+def run_tasks(tasks: list[Task], n_workers: int, deadline: float, stopped: Callable[[], bool],
+              on_outcome: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
+    """Run tasks on at most `n_workers` workers; `deadline` is a `time.monotonic()` value. Returns one
+    outcome per task, in completion order (tasks never started come last)."""
+    ctx = multiprocessing.get_context(START_METHOD)
+    pending = deque(tasks)
+    slots: list[_Slot] = []
+    outcomes: list[Outcome] = []
+
+    def finish(slot: _Slot, kind: str, value: Any = None, detail: str = "") -> None:
+        assert slot.task is not None
+        o = Outcome(slot.task.key, kind, value, round(time.monotonic() - slot.started, 2), detail)
+        outcomes.append(o)
+        slot.task = None
+        on_outcome(o)
+
+    def drop(slot: _Slot) -> None:
+        kill_tree(slot.process.pid)
+        slot.process.join(timeout=1)
+        slot.conn.close()
+        slots.remove(slot)
+
+    def hand_out(slot: _Slot, task: Task) -> None:
+        slot.task, slot.started = task, time.monotonic()
+        try:
+            slot.conn.send((task.fn, task.args))
+        except (BrokenPipeError, OSError) as exc:
+            finish(slot, "died", detail=f"worker unreachable: {exc}")
+            drop(slot)
+
+    stop_kind = None
+    try:
+        while pending or any(s.task for s in slots):
+            if stopped():
+                stop_kind = "interrupted"
+                break
+            if time.monotonic() >= deadline:
+                stop_kind = "budget"
+                break
+            for slot in [s for s in slots if s.task is None]:
+                if pending:
+                    hand_out(slot, pending.popleft())
+            while pending and len(slots) < n_workers:
+                parent_end, child_end = ctx.Pipe()
+                parent = os.getpid() if START_METHOD == "spawn" else None
+                proc = ctx.Process(target=_worker_main, args=(child_end, parent, dict(os.environ)), daemon=True,
+                                   name=f"vngov-worker-{len(slots)}")
+                proc.start()
+                child_end.close()
+                slot = _Slot(proc, parent_end)
+                slots.append(slot)
+                hand_out(slot, pending.popleft())
+            busy = [s for s in slots if s.task is not None]
+            if not busy:
+                continue
+            now = time.monotonic()
+            wake = min([deadline, now + POLL_SECONDS] + [s.started + s.task.limit for s in busy])
+            multiprocessing.connection.wait([s.conn for s in busy] + [s.process.sentinel for s in busy],
+                                            timeout=max(0.0, wake - now))
+            for slot in busy:
+                task = slot.task
+                assert task is not None
+                if slot.conn.poll():
+                    try:
+                        finish(slot, "done", slot.conn.recv())
+                    except (EOFError, OSError) as exc:
+                        finish(slot, "died", detail=f"worker pipe broke: {exc}")
+                        drop(slot)
+                elif not slot.process.is_alive():
+                    finish(slot, "died", detail=f"worker exited with code {slot.process.exitcode}")
+                    drop(slot)
+                elif time.monotonic() >= slot.started + task.limit:
+                    finish(slot, "timeout", detail=f"no result after {task.limit:g} s; worker and kernel killed")
+                    drop(slot)
+    finally:
+        for slot in list(slots):
+            if slot.task is not None:  # only when stopped or out of time (or on an error in this loop)
+                finish(slot, stop_kind or "interrupted", detail="worker and kernel killed")
+                drop(slot)
+        for task in pending:
+            o = Outcome(task.key, "not_started")
+            outcomes.append(o)
+            on_outcome(o)
+        _shutdown(slots)
+    return outcomes
+
+
+def _shutdown(slots: list[_Slot]) -> None:
+    """Ask idle workers to exit (they shut their kernels down), then kill whatever is left after the grace."""
+    for slot in slots:
+        with contextlib.suppress(OSError):
+            slot.conn.send(None)
+    end = time.monotonic() + GRACE_SECONDS
+    for slot in slots:
+        slot.process.join(timeout=max(0.0, end - time.monotonic()))
+    for slot in slots:
+        if slot.process.is_alive():
+            kill_tree(slot.process.pid)
+            slot.process.join(timeout=1)
+        slot.conn.close()
