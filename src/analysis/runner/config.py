@@ -31,7 +31,7 @@ import yaml
 
 from .. import paths
 from ..errors import DataError
-from .params import validate_parameters
+from .params import notebook_parameters, validate_parameters
 
 DEFAULTS: dict[str, Any] = {"timeout": 600, "notebook_timeout": 900, "max_run_seconds": 3600, "max_output_mb": 50, "keep": 10}
 CONFIG_KEYS = {*DEFAULTS, "runs", "jobs"}
@@ -166,6 +166,7 @@ def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
         nb = local if local.is_file() else nb_dir / spec["notebook"]
         if not nb.is_file():
             raise DataError("notebook not found", file=path, row=i, column="notebook", value=spec["notebook"])
+        defaults = notebook_parameters(nb)  # placeholders may name any parameter, given or default
         params = spec.get("parameters") or {}
         if not isinstance(params, dict):
             raise DataError("`parameters` must be a mapping of name: value", file=path, row=i, column="parameters", value=params)
@@ -193,11 +194,11 @@ def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
                 if wanted is not None and code not in wanted:
                     continue
                 p = dict(params) | {"province": name}
-                label = _name(spec.get("name", stem + "-{province_code}"), p | {"province_code": code}, path, i)
+                label = _name(spec.get("name", stem + "-{province_code}"), defaults | p | {"province_code": code}, path, i)
                 validate_parameters(nb, p, where)
                 jobs.append(Job(label, nb, p, timeout, nb_timeout))
         else:
-            label = _name(spec.get("name", stem), dict(params), path, i)
+            label = _name(spec.get("name", stem), defaults | params, path, i)
             validate_parameters(nb, dict(params), where)
             jobs.append(Job(label, nb, dict(params), timeout, nb_timeout))
     names = [j.name for j in jobs]

@@ -5,14 +5,16 @@ thread is importing (pyarrow); a child that inherits a held import lock waits fo
 It also cannot stop one stuck task: a future cannot be cancelled once it runs, and its worker cannot be
 killed alone. This pool is small on purpose:
 
-- workers are started with `spawn` (a fresh interpreter: nothing is inherited from the runner's threads);
+- workers are forked from a forkserver: a separate, single-threaded process started (by fork + exec) with
+  papermill, nbconvert and the engine preloaded (preload.py), so the runner itself never forks; nothing is
+  inherited from the runner's threads, and a worker starts in milliseconds instead of importing for seconds;
 - each task has a wall-clock limit counted from the moment it is handed to a worker (so a worker that
   hangs while starting counts against it); past it the worker *and its kernel* are killed and replaced;
 - the whole run has a deadline; past it, or when `stopped()` says so (SIGTERM/SIGINT), every worker tree is
   killed and the unfinished tasks are reported as such;
-- a worker asks the OS for SIGKILL when its parent dies (`PR_SET_PDEATHSIG`), and quits when its pipe to
-  the runner closes, so a runner killed with SIGKILL leaves no worker behind; kernels get the same
-  request through `parent_death_cmd()` (see engine.py).
+- a worker asks the OS for SIGKILL when its parent dies (`PR_SET_PDEATHSIG`; the forkserver exits when the
+  runner does), and quits when its pipe to the runner closes, so a runner killed with SIGKILL leaves no
+  worker behind; kernels get the same request through `parent_death_cmd()` (see engine.py).
 
 Every wait here has a limit. Results travel over one pipe per worker (small dicts)."""
 
@@ -33,10 +35,12 @@ from typing import Any
 
 import psutil
 
-# spawn and forkserver are both safe; spawn measured as fast (see README, "Runs") and keeps the worker a
-# direct child of the runner, so the parent-death signal ties it to the runner itself. `fork` is accepted
-# only so a test can show what it does; never use it in a run.
-START_METHOD = "spawn"
+# forkserver and spawn are both safe. Measured on a 2-core machine: 3-notebook runs take 3.6 s with
+# forkserver and 11-12 s with spawn (a spawned worker imports for seconds and exits through a full
+# interpreter shutdown). VNGOV_START_METHOD=spawn exists only to measure the difference (bench_hangs.py).
+START_METHOD = os.environ.get("VNGOV_START_METHOD", "forkserver")
+if START_METHOD not in ("forkserver", "spawn"):
+    raise ValueError(f"VNGOV_START_METHOD must be forkserver or spawn, not {START_METHOD!r}: workers are never forked from the runner")
 POLL_SECONDS = 0.5  # how often the loop looks at the stop flag when nothing else happens
 GRACE_SECONDS = 10.0  # a worker told to stop has this long to shut its kernel down before it is killed
 PR_SET_PDEATHSIG = 1
@@ -83,6 +87,15 @@ def kill_tree(pid: int, timeout: float = 5.0) -> None:
 def _worker_main(conn: multiprocessing.connection.Connection, parent: int | None, env: dict[str, str]) -> None:
     """Worker loop: run `(fn, args)` messages until `None` or until the runner's end of the pipe closes."""
     set_parent_death_signal(parent)
+    # A forked worker inherits the forkserver's "alive" pipe; the forkserver exits only when every holder
+    # has closed it. Closed here, the forkserver goes when the runner goes, and takes its workers along
+    # (their parent-death signal). Private to multiprocessing (3.11-3.13); test_runner_limits guards it.
+    from multiprocessing import forkserver
+
+    fd = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)
+    if START_METHOD == "forkserver" and fd is not None:
+        os.close(fd)
+        forkserver._forkserver._forkserver_alive_fd = None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the runner decides
     os.environ.clear()  # the runner's environment now, not the one a forkserver was started with
     os.environ.update(env)
@@ -95,6 +108,31 @@ def _worker_main(conn: multiprocessing.connection.Connection, parent: int | None
             return
         fn, args = msg
         conn.send(fn(*args))
+
+
+# The forkserver must have one thread when it forks: no OpenBLAS pool (numpy) and no jemalloc background
+# thread (pyarrow, imported by papermill). Set in its environment from its start, before the package's
+# first import; workers take the runner's own environment back before running anything.
+_FORKSERVER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                   "JE_ARROW_MALLOC_CONF": "background_thread:false"}
+
+
+def _start_forkserver(ctx: Any) -> None:
+    """Start this process's forkserver (or restart it if it died) with the worker modules preloaded and no
+    extra threads; a no-op while it runs."""
+    from multiprocessing import forkserver
+
+    ctx.set_forkserver_preload(["analysis.runner.preload"])
+    saved = {k: os.environ.get(k) for k in _FORKSERVER_ENV}
+    os.environ.update(_FORKSERVER_ENV)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @dataclass(frozen=True)
@@ -130,6 +168,8 @@ def run_tasks(tasks: list[Task], n_workers: int, deadline: float, stopped: Calla
     """Run tasks on at most `n_workers` workers; `deadline` is a `time.monotonic()` value. Returns one
     outcome per task, in completion order (tasks never started come last)."""
     ctx = multiprocessing.get_context(START_METHOD)
+    if START_METHOD == "forkserver":
+        _start_forkserver(ctx)
     pending = deque(tasks)
     slots: list[_Slot] = []
     outcomes: list[Outcome] = []
