@@ -142,7 +142,7 @@ def test_sigterm_and_sigint_stop_workers_and_kernels_cleanly(workdir, sig):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, err
     assert f"interrupted by {sig.name}" in err and "Traceback" not in err
-    assert not wait_gone(descendants, 5)
+    assert not wait_gone(descendants, 10)
     manifest = json.loads(next(reports.glob("runs/*/manifest.json")).read_text())
     assert manifest["status"] == "interrupted" and manifest["signal"] == sig.name
     assert {r["status"] for r in manifest["notebooks"]} == {"interrupted"}
@@ -154,7 +154,7 @@ def test_sigkill_of_the_runner_leaves_no_worker_or_kernel(workdir):
     proc, descendants = _start_cli_with_stuck_kernels(workdir)
     proc.kill()
     proc.communicate(timeout=30)
-    survivors = wait_gone(descendants, 5)
+    survivors = wait_gone(descendants, 10)
     assert not survivors, [psutil.Process(p).cmdline() for p in survivors if alive(p)]
     assert lock_free(workdir / "reports")
 

@@ -40,8 +40,10 @@ def _run(args: argparse.Namespace) -> int:
 
     from . import paths
     from .runner.config import load_config
+    from .runner.pool import prestart
     from .runner.run import execute
 
+    prestart()  # workers' imports (a few seconds) overlap with reading and checking the config
     config = load_config(args.config or paths.project_root() / "runs" / "default.yaml", only=args.only)
     run_dir, manifest = execute(config, jobs=args.jobs, engine=None if args.plain else "vngov-warm", progress=not args.quiet)
     failed = [r for r in manifest["notebooks"] if r["status"] != "ok"]

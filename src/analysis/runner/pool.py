@@ -12,9 +12,10 @@ killed alone. This pool is small on purpose:
   hangs while starting counts against it); past it the worker *and its kernel* are killed and replaced;
 - the whole run has a deadline; past it, or when `stopped()` says so (SIGTERM/SIGINT), every worker tree is
   killed and the unfinished tasks are reported as such;
-- a worker asks the OS for SIGKILL when its parent dies (`PR_SET_PDEATHSIG`; the forkserver exits when the
-  runner does), and quits when its pipe to the runner closes, so a runner killed with SIGKILL leaves no
-  worker behind; kernels get the same request through `parent_death_cmd()` (see engine.py).
+- a worker watches its pipe to the runner: when the runner dies (even by SIGKILL) the pipe hangs up and
+  the worker kills its kernel and exits at once; it also asks the OS for SIGKILL when its parent dies
+  (`PR_SET_PDEATHSIG`; the forkserver exits when the runner does), and kernels get the same request through
+  `parent_death_cmd()` (see engine.py), so a runner killed with SIGKILL leaves nothing behind.
 
 Every wait here has a limit. Results travel over one pipe per worker (small dicts)."""
 
@@ -25,8 +26,10 @@ import ctypes
 import multiprocessing
 import multiprocessing.connection
 import os
+import select
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -99,6 +102,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, parent: int | None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the runner decides
     os.environ.clear()  # the runner's environment now, not the one a forkserver was started with
     os.environ.update(env)
+    threading.Thread(target=_watch_runner, args=(conn.fileno(),), name="vngov-watch-runner", daemon=True).start()
     while True:
         try:
             msg = conn.recv()
@@ -133,6 +137,28 @@ def _start_forkserver(ctx: Any) -> None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _watch_runner(fd: int) -> None:
+    """In a worker: when the runner's end of the pipe closes (the runner died, even by SIGKILL), kill this
+    worker's children (its kernel) and exit at once, while the main thread may be busy with a notebook.
+    Polls for hang-up only, so it never takes a message from the main thread."""
+    hangup = getattr(select, "POLLRDHUP", 0) | select.POLLHUP  # RDHUP: Linux, the peer closed its end
+    poller = select.poll()
+    poller.register(fd, hangup)
+    while True:
+        if any(ev & (hangup | select.POLLERR | select.POLLNVAL) for _, ev in poller.poll(1000)):
+            for child in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
+            os._exit(1)
+
+
+def prestart() -> None:
+    """Start the forkserver now, so its imports overlap with the runner's own start (config, provenance,
+    site). Best called before the caller starts any thread; a no-op when it already runs."""
+    if START_METHOD == "forkserver":
+        _start_forkserver(multiprocessing.get_context("forkserver"))
 
 
 @dataclass(frozen=True)

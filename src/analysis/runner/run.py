@@ -27,7 +27,7 @@ from .. import paths
 from ..errors import DataError
 from ..site import finish_site, start_site
 from .config import Job, RunConfig
-from .pool import START_METHOD, Outcome, Task, run_tasks
+from .pool import START_METHOD, Outcome, Task, prestart, run_tasks
 from .worker import execute_job
 
 KERNEL_NAME = "vngov-indices"
@@ -184,6 +184,7 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
 
     Manifest `status`: ok, failed (a notebook or the site failed), timeout (a notebook passed its limit or the
     run passed `max_run_seconds`), interrupted (SIGTERM/SIGINT; `signal` names it). Only `ok` moves latest."""
+    prestart()  # the forkserver's imports overlap with what follows
     reports = reports_dir()
     (reports / "runs").mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(reports / ".run.lock"))
