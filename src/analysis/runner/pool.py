@@ -126,6 +126,10 @@ def _start_forkserver(ctx: Any) -> None:
     extra threads; a no-op while it runs."""
     from multiprocessing import forkserver
 
+    pid = forkserver._forkserver._forkserver_pid
+    with contextlib.suppress(psutil.NoSuchProcess):
+        if pid is not None and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            return  # running: do not touch the environment while other threads may read it
     ctx.set_forkserver_preload(["analysis.runner.preload"])
     saved = {k: os.environ.get(k) for k in _FORKSERVER_ENV}
     os.environ.update(_FORKSERVER_ENV)
