@@ -1,7 +1,8 @@
 """Issue 8's hang, by repetition: 20 consecutive short runs (3 notebooks, 3 workers) while a thread of the
 runner's process keeps module import locks held (tests/fixtures/runner/stress_runs.py). With workers forked
-from that process, runs hang for ever (shown with the old runner; see the commit message); with spawned
-workers every run must finish, each within its limit."""
+from that process they hang for ever: the runner before issue 8 (ProcessPoolExecutor, fork) finished 3 runs
+and hung in the 4th. Workers forked from the single-threaded forkserver must finish every run within its
+limit."""
 
 from __future__ import annotations
 
