@@ -166,3 +166,25 @@ def test_workers_are_forked_from_a_single_threaded_forkserver():
     task = pool.Task("threads", preload.threads_at_fork, (), 120)
     (outcome,) = pool.run_tasks([task], 1, time.monotonic() + 120, lambda: False)
     assert (outcome.kind, outcome.value) == ("done", 1)
+
+
+FLAKY_KERNEL = """\
+import os, sys
+marker = sys.argv[1]
+if not os.path.exists(marker):  # the first start dies before answering, as a kernel that lost its port
+    open(marker, "w").close()
+    sys.exit(1)
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.argv[2]])
+"""
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again(workdir, monkeypatch):
+    spec = workdir / "jupyter" / "kernels" / "flaky"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-c", FLAKY_KERNEL, str(workdir / "died-once"),
+                                                            "{connection_file}"], "display_name": "flaky", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(workdir / "jupyter"))
+    _, manifest = execute(load_config(config(workdir, [{"notebook": "ok.ipynb"}])), jobs=1, progress=False, site=False,
+                          kernel_name="flaky")
+    assert (workdir / "died-once").exists()  # the first start did die
+    assert manifest["notebooks"][0]["status"] == "ok", manifest["notebooks"][0]["error"]
