@@ -1,5 +1,5 @@
 """What a worker process does for one notebook run: papermill, the output cap, HTML. Kept apart from
-run.py so a freshly spawned worker imports only what it needs (not the site builder)."""
+run.py so a worker (and the forkserver that preloads it) imports only what it needs, not the site builder."""
 
 from __future__ import annotations
 
