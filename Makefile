@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KERNEL := vngov-indices
 
-.PHONY: setup browser lab data check fetch release reports nightly refresh-notebooks test lint bench bench-run clean
+.PHONY: setup browser lab data check fetch release reports nightly refresh-notebooks test lint bench bench-run bench-hangs clean
 
 setup: $(STAMP)
 
@@ -56,6 +56,10 @@ bench: data
 
 bench-run: data
 	$(PY) scripts/bench_run.py
+
+RUNS ?= 10
+bench-hangs: data
+	$(PY) scripts/bench_hangs.py --runs $(RUNS)
 
 clean:
 	rm -rf data/.builds

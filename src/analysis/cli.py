@@ -36,22 +36,33 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Exit 0 when every notebook and the site succeeded, 1 when one failed or timed out, 2 on a bad config,
+    128 + the signal number when SIGTERM/SIGINT stopped the run."""
+    import signal
+
     from . import paths
     from .runner.config import load_config
+    from .runner.pool import prestart
     from .runner.run import execute
 
+    prestart()  # workers' imports (a few seconds) overlap with reading and checking the config
     config = load_config(args.config or paths.project_root() / "runs" / "default.yaml", only=args.only)
     run_dir, manifest = execute(config, jobs=args.jobs, engine=None if args.plain else "vngov-warm", progress=not args.quiet)
     failed = [r for r in manifest["notebooks"] if r["status"] != "ok"]
     print(f"run {manifest['run_id']}: {len(manifest['notebooks']) - len(failed)}/{len(manifest['notebooks'])} notebooks ok "
-          f"in {manifest['duration_s']} s with {manifest['workers']} workers -> {run_dir}")
+          f"in {manifest['duration_s']} s with {manifest['workers']} workers -> {run_dir} (status {manifest['status']})")
     for r in failed:
         err = r["error"] or {}
         cell = f" at cell {err['cell']} of the executed notebook" if err.get("cell") is not None else ""
         print(f"FAILED {r['name']} ({r['notebook']}){cell}: {r['status']}: {err.get('ename')}: {err.get('evalue', '')[:200]}", file=sys.stderr)
-    if failed:
+    if "error" in manifest.get("site", {}):
+        print(f"FAILED site: {manifest['site']['error'][:300]}", file=sys.stderr)
+    if manifest["status"] != "ok":
         print("reports/latest was not moved; it still points to the last successful run", file=sys.stderr)
-    return 1 if failed else 0
+    if manifest["status"] == "interrupted":
+        print(f"run interrupted by {manifest['signal']}: workers and kernels stopped", file=sys.stderr)
+        return 128 + int(getattr(signal.Signals, manifest["signal"], signal.SIGTERM))
+    return 0 if manifest["status"] == "ok" else 1
 
 
 def _notebooks(args: argparse.Namespace) -> int:
@@ -60,6 +71,16 @@ def _notebooks(args: argparse.Namespace) -> int:
     manifest = refresh_notebooks(args.only, jobs=args.jobs)
     print(f"refreshed {len(manifest['notebooks'])} notebooks in {manifest['duration_s']} s; review with git diff, then commit")
     return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+    return n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,14 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="execute the notebooks of a run config with papermill")
     run.add_argument("--config", help="run config (default runs/default.yaml)")
     run.add_argument("--only", nargs="+", metavar="NAME", help="only runs whose name or notebook starts with NAME")
-    run.add_argument("--jobs", type=int, help="parallel workers (default: number of cores + 1)")
+    run.add_argument("--jobs", type=_positive_int, help="parallel workers (default: number of cores + 1)")
     run.add_argument("--plain", action="store_true", help="a new kernel per notebook (papermill's default engine)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
     nbs = sub.add_parser("notebooks", help="maintain the committed notebooks")
     nbs.add_argument("action", choices=["refresh"], help="re-execute with default parameters and store the outputs (nbval compares them)")
     nbs.add_argument("--only", nargs="+", metavar="NAME")
-    nbs.add_argument("--jobs", type=int)
+    nbs.add_argument("--jobs", type=_positive_int)
     nbs.set_defaults(func=_notebooks)
     args = parser.parse_args(argv)
     try:

@@ -1,17 +1,28 @@
-"""Run configurations (runs/*.yaml): which notebooks to run with which parameters.
+"""Run configurations (runs/*.yaml): which notebooks to run with which parameters, within which limits.
 
     timeout: 600            # seconds per cell (papermill's execution timeout)
+    notebook_timeout: 900   # wall-clock seconds for one notebook run (worker start, kernel, cells, HTML)
+    max_run_seconds: 3600   # wall-clock budget of the whole run, site included
+    max_output_mb: 50       # an executed notebook larger than this fails with status output_too_large
     keep: 10                # runs kept under reports/runs/
+    jobs: 3                 # parallel workers (default: cores + 1)
     runs:
       - notebook: 01_data_overview.ipynb
       - notebook: 06_report_card.ipynb
         name: card-{province_code}-{language}
         each_province: true   # one run per province of the 63, parameter `province`
         parameters: {language: vi, year: 2020}
-"""
+
+A config is validated like data: every problem is a DataError naming the file, the run entry (`row`, 1 =
+first entry), the key and the value, before any kernel starts. Names become folder names, so they are
+confined to letters, digits, `.`, `_` and `-`; parameter values must be plain literals (strings, numbers,
+booleans, null, and lists/mappings of them) because papermill writes them into the notebook as code."""
 
 from __future__ import annotations
 
+import math
+import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +31,12 @@ import yaml
 
 from .. import paths
 from ..errors import DataError
-from .params import validate_parameters
+from .params import notebook_parameters, validate_parameters
 
-CONFIG_KEYS = {"timeout", "keep", "runs", "jobs"}
-RUN_KEYS = {"notebook", "name", "parameters", "each_province", "timeout", "provinces"}
+DEFAULTS: dict[str, Any] = {"timeout": 600, "notebook_timeout": 900, "max_run_seconds": 3600, "max_output_mb": 50, "keep": 10}
+CONFIG_KEYS = {*DEFAULTS, "runs", "jobs"}
+RUN_KEYS = {"notebook", "name", "parameters", "each_province", "timeout", "notebook_timeout", "provinces"}
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
 
 
 @dataclass(frozen=True)
@@ -31,15 +44,22 @@ class Job:
     name: str
     notebook: Path
     parameters: dict[str, Any] = field(default_factory=dict)
-    timeout: int = 600
+    timeout: int = DEFAULTS["timeout"]
+    notebook_timeout: int = DEFAULTS["notebook_timeout"]
 
 
 @dataclass
 class RunConfig:
     path: Path
     jobs: list[Job]
-    keep: int = 10
+    keep: int = DEFAULTS["keep"]
     default_jobs: int | None = None
+    max_run_seconds: int = DEFAULTS["max_run_seconds"]
+    max_output_mb: float = DEFAULTS["max_output_mb"]
+
+    @property
+    def max_output_bytes(self) -> int:
+        return int(self.max_output_mb * 1e6)
 
 
 def _province_codes() -> list[tuple[str, str]]:
@@ -50,44 +70,137 @@ def _province_codes() -> list[tuple[str, str]]:
     return list(zip(p["province_code"], p["province"], strict=True))
 
 
-def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
+def _positive(value: Any, key: str, path: Path, row: int | None = None, integer: bool = True) -> Any:
+    """A positive whole number (seconds, counts) or, with `integer=False`, a positive finite number."""
+    kinds = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value) or value <= 0:
+        what = "a whole number ≥ 1" if integer else "a number > 0"
+        raise DataError(f"`{key}` must be {what}", file=path, row=row, column=key, value=value)
+    return value
+
+
+def plain_literal_problem(value: Any, where: str) -> str | None:
+    """Where `value` holds something other than str, int, finite float, bool, None, list or str-keyed dict
+    (e.g. YAML `!!binary` bytes, an unquoted date, a set); None when it is plain all the way down."""
+    if value is None or isinstance(value, bool | int | str):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{where} is {value} (not a finite number)"
+    if isinstance(value, list):
+        return next((p for i, v in enumerate(value) if (p := plain_literal_problem(v, f"{where}[{i}]"))), None)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"{where} has a key of type {type(k).__name__} ({k!r}); keys must be strings"
+            if p := plain_literal_problem(v, f"{where}[{k!r}]"):
+                return p
+        return None
+    return f"{where} is of type {type(value).__name__}"
+
+
+def _name(pattern: Any, values: dict[str, Any], path: Path, row: int) -> str:
+    """Fill a `name:` pattern: only `{key}` placeholders of known keys (no formats, attributes or indexes),
+    and a result that is a plain folder name (no `/`, no `..`)."""
+    if not isinstance(pattern, str):
+        raise DataError("`name` must be a string", file=path, row=row, column="name", value=pattern)
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise DataError(f"`name` is not a valid pattern ({exc})", file=path, row=row, column="name", value=pattern) from None
+    for _, fld, spec, conversion in parts:
+        if fld is None:
+            continue
+        if fld not in values or spec or conversion:
+            raise DataError(f"unknown placeholder {{{fld}}} in `name`" if fld not in values else
+                            "placeholders in `name` take no format or conversion", file=path, row=row, column="name",
+                            value=pattern, hint=f"Known placeholders: {', '.join(sorted(values))}")
+    name = pattern.format_map(values)
+    if not NAME.fullmatch(name):
+        raise DataError("run name must be 1-120 letters, digits, '.', '_' or '-' starting with a letter or digit "
+                        "(it names a folder inside the run)", file=path, row=row, column="name", value=name)
+    return name
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataError("run config not found", file=path) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"run config cannot be read ({type(exc).__name__})", file=path) from None
     except yaml.YAMLError as exc:
-        raise DataError(f"run config is not valid YAML: {exc}", file=path) from exc
+        raise DataError(f"run config is not valid YAML: {exc}", file=path) from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise DataError(f"run config must be a mapping of keys (timeout, runs, …), not a {type(doc).__name__}", file=path)
     unknown = set(doc) - CONFIG_KEYS
     if unknown:
-        raise DataError("unknown key in run config", file=path, column=sorted(unknown)[0], hint=f"Allowed: {sorted(CONFIG_KEYS)}")
-    default_timeout = int(doc.get("timeout", 600))
+        raise DataError("unknown key in run config", file=path, column=str(sorted(map(str, unknown))[0]),
+                        hint=f"Allowed: {sorted(CONFIG_KEYS)}")
+    return doc
+
+
+def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
+    path = Path(path)
+    doc = _read(path)
+    top = {k: _positive(doc.get(k, d), k, path, integer=k != "max_output_mb") for k, d in DEFAULTS.items()}
+    default_jobs = _positive(doc["jobs"], "jobs", path) if doc.get("jobs") is not None else None
+    runs = doc.get("runs") or []
+    if not isinstance(runs, list):
+        raise DataError("`runs` must be a list of run entries", file=path, column="runs", value=type(runs).__name__)
     nb_dir = paths.project_root() / "notebooks"
     jobs: list[Job] = []
-    for i, spec in enumerate(doc.get("runs") or [], start=1):
+    codes: list[tuple[str, str]] | None = None
+    for i, spec in enumerate(runs, start=1):
         where = f"{path} run {i}"
+        if not isinstance(spec, dict):
+            raise DataError("a run entry must be a mapping with at least `notebook`", file=path, row=i, value=spec)
         bad = set(spec) - RUN_KEYS
         if bad:
-            raise DataError("unknown key in run entry", file=path, row=i, column=sorted(bad)[0], hint=f"Allowed: {sorted(RUN_KEYS)}")
-        local = Path(path).parent / spec["notebook"]  # a config may sit beside its own notebooks (tests, forks)
-        nb = local if local.exists() else nb_dir / spec["notebook"]
-        if not nb.exists():
+            raise DataError("unknown key in run entry", file=path, row=i, column=str(sorted(map(str, bad))[0]),
+                            hint=f"Allowed: {sorted(RUN_KEYS)}")
+        if not isinstance(spec.get("notebook"), str) or not spec["notebook"]:
+            raise DataError("run entry needs `notebook: <file>.ipynb`", file=path, row=i, column="notebook", value=spec.get("notebook"))
+        local = path.parent / spec["notebook"]  # a config may sit beside its own notebooks (tests, forks)
+        nb = local if local.is_file() else nb_dir / spec["notebook"]
+        if not nb.is_file():
             raise DataError("notebook not found", file=path, row=i, column="notebook", value=spec["notebook"])
-        params = dict(spec.get("parameters") or {})
-        timeout = int(spec.get("timeout", default_timeout))
+        defaults = notebook_parameters(nb)  # placeholders may name any parameter, given or default
+        params = spec.get("parameters") or {}
+        if not isinstance(params, dict):
+            raise DataError("`parameters` must be a mapping of name: value", file=path, row=i, column="parameters", value=params)
+        if problem := plain_literal_problem(params, "parameters"):
+            raise DataError(f"parameter values must be plain literals (text, numbers, true/false, null, lists and "
+                            f"mappings of them): {problem}", file=path, row=i, column="parameters")
+        timeout = _positive(spec.get("timeout", top["timeout"]), "timeout", path, i)
+        nb_timeout = _positive(spec.get("notebook_timeout", top["notebook_timeout"]), "notebook_timeout", path, i)
+        each = spec.get("each_province", False)
+        if not isinstance(each, bool):
+            raise DataError("`each_province` must be true or false", file=path, row=i, column="each_province", value=each)
+        wanted = spec.get("provinces")
         stem = nb.stem
-        if spec.get("each_province") or spec.get("provinces"):
-            wanted = spec.get("provinces")
-            for code, name in _province_codes():
-                if wanted and code not in wanted:
+        if each or wanted is not None:
+            codes = codes if codes is not None else _province_codes()
+            known = {c for c, _ in codes}
+            if wanted is not None and (not isinstance(wanted, list) or not wanted or not all(isinstance(c, str) for c in wanted)):
+                raise DataError("`provinces` must be a non-empty list of quoted 2-digit province codes, e.g. [\"74\", \"06\"]",
+                                file=path, row=i, column="provinces", value=wanted)
+            for c in wanted or []:
+                if c not in known:
+                    raise DataError("unknown province code in `provinces` (2008-2025 GSO codes)", file=path, row=i,
+                                    column="provinces", value=c)
+            for code, name in codes:
+                if wanted is not None and code not in wanted:
                     continue
-                p = params | {"province": name}
-                label = spec.get("name", stem + "-{province_code}").format(province_code=code, **p)
+                p = dict(params) | {"province": name}
+                label = _name(spec.get("name", stem + "-{province_code}"), defaults | p | {"province_code": code}, path, i)
                 validate_parameters(nb, p, where)
-                jobs.append(Job(label, nb, p, timeout))
+                jobs.append(Job(label, nb, p, timeout, nb_timeout))
         else:
-            label = spec.get("name", stem).format(**params)
-            validate_parameters(nb, params, where)
-            jobs.append(Job(label, nb, params, timeout))
+            label = _name(spec.get("name", stem), defaults | params, path, i)
+            validate_parameters(nb, dict(params), where)
+            jobs.append(Job(label, nb, dict(params), timeout, nb_timeout))
     names = [j.name for j in jobs]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -99,4 +212,4 @@ def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
         jobs = [j for j in jobs if any(j.name == o or j.notebook.stem == o or j.name.startswith(o) for o in only)]
     if not jobs:
         raise DataError("run config lists no runs", file=path)
-    return RunConfig(Path(path), jobs, int(doc.get("keep", 10)), doc.get("jobs"))
+    return RunConfig(path, jobs, top["keep"], default_jobs, top["max_run_seconds"], top["max_output_mb"])

@@ -4,7 +4,10 @@ Starting a kernel and importing pandas, matplotlib and the package costs seconds
 70 runs that dominates. This engine reuses the worker's kernel: before each run it clears the user
 namespace (`%reset -f`), closes figures and moves to the run's output folder; after a failure or a
 timeout the kernel is restarted, so a broken run cannot leak state into the next one. Execution counts
-are renumbered from 1, so outputs match a fresh-kernel run."""
+are renumbered from 1, so outputs match a fresh-kernel run.
+
+The kernel is started through `pool.parent_death_cmd()`: it gets SIGKILL when its worker dies, however the
+worker dies (ipykernel's own parent poller would notice only after a second, and only for its parent)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
 from papermill.log import logger
+
+from .pool import parent_death_cmd
 
 ENGINE_NAME = "vngov-warm"
 _KM: AsyncKernelManager | None = None
@@ -36,6 +41,13 @@ del _os, _plt
 """
 
 
+class _KernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels die with the worker that started them."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return parent_death_cmd() + super().format_kernel_cmd(extra_arguments)
+
+
 def _shutdown() -> None:
     global _KM
     if _KM is not None and _KM.has_kernel:
@@ -43,13 +55,37 @@ def _shutdown() -> None:
     _KM = None
 
 
-def kernel(kernel_name: str) -> AsyncKernelManager:
+START_ATTEMPTS = 3
+
+
+def _start(kernel_name: str, startup_timeout: float) -> AsyncKernelManager:
+    """A started kernel that has answered `kernel_info`. A kernel can die while starting (seen once in
+    ~100 starts on a busy machine: "Kernel died before replying to kernel_info", e.g. when another process
+    takes a TCP port between jupyter_client choosing it and the kernel binding it); that is the machine's
+    fault, not the notebook's, so it is retried. Each attempt waits `startup_timeout` seconds at most."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        km = _KernelManager(kernel_name=kernel_name)
+        run_sync(km.start_kernel)()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            run_sync(kc.wait_for_ready)(timeout=startup_timeout)
+            return km
+        except RuntimeError:
+            run_sync(km.shutdown_kernel)(now=True)
+            if attempt == START_ATTEMPTS:
+                raise
+        finally:
+            kc.stop_channels()
+    raise AssertionError("unreachable")
+
+
+def kernel(kernel_name: str, startup_timeout: float = 60) -> AsyncKernelManager:
     """The worker's kernel, started on first use (nbclient needs an async manager for its timeouts)."""
     global _KM
     if _KM is None or not _KM.has_kernel or not run_sync(_KM.is_alive)():
         _shutdown()
-        _KM = AsyncKernelManager(kernel_name=kernel_name)
-        run_sync(_KM.start_kernel)()
+        _KM = _start(kernel_name, startup_timeout)
         multiprocessing.util.Finalize(None, _shutdown, exitpriority=10)
     return _KM
 
@@ -73,7 +109,7 @@ class WarmKernelEngine(Engine):
         output_dir: str | None = None,
         **kwargs: Any,
     ):
-        km = kernel(kernel_name)
+        km = kernel(kernel_name, start_timeout)
         # The reset runs as the head of the first code cell (no extra client connection) and is removed
         # from the stored notebook afterwards.
         first = next(c for c in nb_man.nb.cells if c.cell_type == "code")

@@ -16,12 +16,20 @@ from ..errors import DataError
 @lru_cache(maxsize=64)
 def notebook_parameters(path: Path) -> dict[str, Any]:
     """Defaults of the single cell tagged `parameters` (literal values only)."""
-    nb = nbformat.read(path, as_version=4)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat's messages quote the file's text: name the problem, not the content
+        raise DataError(f"not a readable Jupyter notebook ({type(exc).__name__})", file=path,
+                        hint="A notebook is a JSON file saved by Jupyter") from None
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
         raise DataError(f"a notebook needs exactly one cell tagged 'parameters', found {len(cells)}", file=path)
     out: dict[str, Any] = {}
-    for node in ast.parse(cells[0].source).body:
+    try:
+        body = ast.parse(cells[0].source).body
+    except SyntaxError as exc:
+        raise DataError("parameters cell is not valid Python", file=path, row=exc.lineno) from None
+    for node in body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:

@@ -7,13 +7,15 @@ import datetime as dt
 import hashlib
 import importlib.metadata
 import json
-import multiprocessing
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ from .. import paths
 from ..errors import DataError
 from ..site import finish_site, start_site
 from .config import Job, RunConfig
+from .pool import START_METHOD, Outcome, Task, prestart, run_tasks
+from .worker import execute_job
 
 KERNEL_NAME = "vngov-indices"
 PACKAGES = ["pandas", "numpy", "scipy", "statsmodels", "linearmodels", "pymannkendall", "matplotlib", "geopandas",
@@ -37,11 +41,11 @@ def reports_dir() -> Path:
 
 def _git_commit() -> str:
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.project_root(), capture_output=True, text=True, check=True).stdout.strip()
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.project_root(), capture_output=True, text=True, check=True, timeout=30).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.project_root(),
-                               capture_output=True, text=True, check=True).stdout.strip()
+                               capture_output=True, text=True, check=True, timeout=30).stdout.strip()
         return sha + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
@@ -64,58 +68,6 @@ def _data_provenance() -> dict[str, Any]:
     info = load_build_info()
     return {"indicators_sha256": hashlib.sha256(parquet.read_bytes()).hexdigest(), "raw_fingerprint": info["raw_fingerprint"],
             "raw_sources": info["sources"]}
-
-
-_HTML = None
-
-
-def _exporter() -> Any:
-    """One HTML exporter per worker: building it loads the templates, which costs more than a conversion."""
-    global _HTML
-    if _HTML is None:
-        from nbconvert import HTMLExporter
-
-        _HTML = HTMLExporter(embed_images=True)
-    return _HTML
-
-
-def execute_job(job: Job, run_dir: str, kernel_name: str, engine: str | None) -> dict[str, Any]:
-    """Worker: run one notebook with papermill and export HTML. Never raises: the status says what happened."""
-    import papermill as pm
-
-    from . import engine as warm
-
-    out = Path(run_dir) / job.name
-    out.mkdir(parents=True, exist_ok=True)
-    nb_out = out / f"{job.name}.ipynb"
-    t0 = time.perf_counter()
-    executed = None
-    result: dict[str, Any] = {"name": job.name, "notebook": job.notebook.name, "parameters": job.parameters,
-                              "status": "ok", "error": None}
-    try:
-        kwargs: dict[str, Any] = {"output_dir": str(out)} if engine == warm.ENGINE_NAME else {"cwd": str(out)}
-        if engine != warm.ENGINE_NAME:
-            os.environ["VNGOV_OUTPUT_DIR"] = str(out)
-        executed = pm.execute_notebook(str(job.notebook), str(nb_out), parameters=job.parameters, kernel_name=kernel_name,
-                            engine_name=engine, execution_timeout=job.timeout, progress_bar=False, log_output=False,
-                            report_mode=False, request_save_on_cell_execute=False, **kwargs)
-    except pm.PapermillExecutionError as exc:
-        result.update(status="failed", error={"cell": exc.cell_index + 1, "execution_count": exc.exec_count,
-                                              "ename": exc.ename, "evalue": str(exc.evalue)[:500]})
-        warm.restart()
-    except Exception as exc:  # timeouts and kernel deaths: report and keep going with a fresh kernel
-        timeout = "Timeout" in type(exc).__name__ or isinstance(exc, TimeoutError)
-        result.update(status="timeout" if timeout else "failed", error={"ename": type(exc).__name__, "evalue": str(exc)[:500]})
-        warm.restart()
-    if nb_out.exists():
-        try:
-            html, _ = _exporter().from_notebook_node(executed) if executed is not None else _exporter().from_filename(str(nb_out))
-            (out / f"{job.name}.html").write_text(html, encoding="utf-8")
-        except Exception as exc:  # a notebook that failed half-way may not convert; say so
-            result.setdefault("warnings", []).append(f"HTML export failed: {exc}")
-    result["duration_s"] = round(time.perf_counter() - t0, 2)
-    result["outputs"] = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    return result
 
 
 def _require_kernel(name: str) -> None:
@@ -147,10 +99,92 @@ def _prune(reports: Path, keep: int) -> list[str]:
     return removed
 
 
+class _StopSignal:
+    """SIGTERM/SIGINT during a run set a flag instead of raising wherever the main thread happens to be: the
+    worker loop and every wait look at it within half a second, then stop workers and kernels, mark the run
+    interrupted and release the lock. Installed only in the main thread (signals are delivered there)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignal:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.signum = self.signum or signum
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+
+def _in_thread(fn: Any, *args: Any) -> Future:
+    """Run `fn` in a daemon thread: a caller can stop waiting for it (with a limit) and the process can still
+    exit if it never returns (a ThreadPoolExecutor thread would be joined at exit, without a limit)."""
+    fut: Future = Future()
+
+    def target() -> None:
+        if fut.set_running_or_notify_cancel():
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as exc:
+                fut.set_exception(exc)
+
+    threading.Thread(target=target, name=f"vngov-{fn.__name__}", daemon=True).start()
+    return fut
+
+
+def _wait(fut: Future, deadline: float, stop: _StopSignal) -> Any:
+    """The future's result, waiting until `deadline` (monotonic) at most and less if a stop signal arrives."""
+    while True:
+        if stop():
+            raise _Stopped
+        try:
+            return fut.result(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
+        except FutureTimeout:
+            if time.monotonic() >= deadline:
+                raise
+            continue
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _result(job: Job, o: Outcome, config: RunConfig, signum: int | None) -> dict[str, Any]:
+    """The manifest entry of one notebook run, from the pool's outcome."""
+    if o.kind == "done":
+        return o.value
+    status, ename, evalue = {
+        "timeout": ("timeout", "NotebookTimeout", f"over notebook_timeout={job.notebook_timeout} s: {o.detail}"),
+        "budget": ("timeout", "RunTimeout", f"still running when the run passed max_run_seconds={config.max_run_seconds}: {o.detail}"),
+        "died": ("failed", "WorkerDied", o.detail),
+        "interrupted": ("interrupted", "Interrupted", f"run stopped by {_signame(signum)}: {o.detail}"),
+        "not_started": ("not_run", "NotRun", "the run stopped before this notebook started"),
+    }[o.kind]
+    return {"name": job.name, "notebook": job.notebook.name, "parameters": job.parameters, "status": status,
+            "error": {"ename": ename, "evalue": evalue}, "duration_s": o.seconds, "outputs": []}
+
+
+def _signame(signum: int | None) -> str:
+    return signal.Signals(signum).name if signum else "a stop request"
+
+
 def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vngov-warm", progress: bool = True,
             kernel_name: str = KERNEL_NAME, site: bool = True) -> tuple[Path, dict[str, Any]]:
     """Run every job; returns the run folder and its manifest. Refuses to start while another run holds the lock.
-    `site=False` skips the report site (for internal runs whose outputs are not published)."""
+    `site=False` skips the report site (for internal runs whose outputs are not published).
+
+    Manifest `status`: ok, failed (a notebook or the site failed), timeout (a notebook passed its limit or the
+    run passed `max_run_seconds`), interrupted (SIGTERM/SIGINT; `signal` names it). Only `ok` moves latest."""
+    prestart()  # the forkserver's imports overlap with what follows
     reports = reports_dir()
     (reports / "runs").mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(reports / ".run.lock"))
@@ -159,60 +193,81 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
     except Timeout as exc:
         raise DataError("another run is in progress (lock held); wait for it to finish", file=reports / ".run.lock") from exc
     try:
-        _require_kernel(kernel_name)
-        provenance = _data_provenance()
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        commit = _git_commit()
-        run_id = f"{stamp}-{commit[:7]}"
-        run_dir = reports / "runs" / run_id
-        run_dir.mkdir(parents=True)
-        # A worker and its kernel take turns (papermill/HTML, then the cells), so one worker more than the
-        # number of cores keeps every core busy: measured 50 s with 2 workers, 40 s with 3, 42 s with 4.
-        n_workers = max(1, min(jobs or config.default_jobs or (os.cpu_count() or 1) + 1, len(config.jobs)))
-        order = sorted(config.jobs, key=lambda j: (j.notebook.stem.startswith("06_"), j.name))  # long analyses first
-        t0 = time.perf_counter()
-        # province pages need only the panel: build them while the notebooks run
-        site_pool = ThreadPoolExecutor(max_workers=1)
-        site_start = site_pool.submit(start_site, run_dir, run_id, provenance["indicators_sha256"]) if site else None
-        results: list[dict[str, Any]] = []
-        bar = tqdm(total=len(order), desc=f"run {run_id}", unit="nb", disable=not progress)
-        # forkserver, not fork: the site thread above is running (reading tables, importing modules) while the
-        # workers start, and a child forked mid-lock waits on that lock forever (seen: a worker hung on a futex)
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            futures = {pool.submit(execute_job, j, str(run_dir), kernel_name, engine): j for j in order}
-            for fut in as_completed(futures):
-                r = fut.result()
-                results.append(r)
-                bar.set_postfix_str(f"{r['name']}: {r['status']}")
-                bar.update()
-        bar.close()
-        results.sort(key=lambda r: r["name"])
-        ok = all(r["status"] == "ok" for r in results)
-        manifest = {
-            "run_id": run_id, "config": str(config.path), "status": "ok" if ok else "failed", "git_commit": commit,
-            "data": provenance, "packages": _versions(), "engine": engine or "papermill default (new kernel per notebook)",
-            "workers": n_workers, "duration_s": round(time.perf_counter() - t0, 2), "notebooks": results,
-            "jobs": [asdict(j) | {"notebook": j.notebook.name} for j in config.jobs],
-        }
-        if site_start is None:
-            manifest["site"] = {"skipped": True}
-        else:
-            try:
-                start_seconds = site_start.result()
-                manifest["site"] = finish_site(run_dir, manifest) | {"start_seconds": start_seconds}
-                manifest["site"]["seconds"] = round(start_seconds + manifest["site"]["finish_seconds"], 2)
-            except Exception as exc:  # a run without its site is not a good run: keep latest where it is
-                manifest["site"] = {"error": f"{type(exc).__name__}: {exc}"}
-                manifest["status"] = "failed"
-                ok = False
-        site_pool.shutdown()
-        (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        if ok:
-            _swap_latest(reports, run_dir)
-            manifest["pruned"] = _prune(reports, config.keep)
-        return run_dir, manifest
+        with _StopSignal() as stop:
+            return _execute_locked(config, reports, stop, jobs, engine, progress, kernel_name, site)
     finally:
         lock.release()
+
+
+def _execute_locked(config: RunConfig, reports: Path, stop: _StopSignal, jobs: int | None, engine: str | None,
+                    progress: bool, kernel_name: str, site: bool) -> tuple[Path, dict[str, Any]]:
+    t0 = time.perf_counter()
+    deadline = time.monotonic() + config.max_run_seconds
+    _require_kernel(kernel_name)
+    provenance = _data_provenance()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    commit = _git_commit()
+    run_id = f"{stamp}-{commit[:7]}"
+    run_dir = reports / "runs" / run_id
+    run_dir.mkdir(parents=True)
+    # A worker and its kernel take turns (papermill/HTML, then the cells), so one worker more than the
+    # number of cores keeps every core busy: measured 50 s with 2 workers, 40 s with 3, 42 s with 4.
+    n_workers = max(1, min(jobs or config.default_jobs or (os.cpu_count() or 1) + 1, len(config.jobs)))
+    order = sorted(config.jobs, key=lambda j: (j.notebook.stem.startswith("06_"), j.name))  # long analyses first
+    # province pages need only the panel: build them while the notebooks run
+    site_start = _in_thread(start_site, run_dir, run_id, provenance["indicators_sha256"]) if site else None
+    bar = tqdm(total=len(order), desc=f"run {run_id}", unit="nb", disable=not progress)
+
+    def tick(o: Outcome) -> None:
+        bar.set_postfix_str(f"{o.key}: {o.value['status'] if o.kind == 'done' else o.kind}")
+        bar.update()
+
+    tasks = [Task(j.name, execute_job, (j, str(run_dir), kernel_name, engine, config.max_output_bytes), j.notebook_timeout)
+             for j in order]
+    outcomes = {o.key: o for o in run_tasks(tasks, n_workers, deadline, stop, tick)}
+    bar.close()
+    results = sorted((_result(j, outcomes[j.name], config, stop.signum) for j in order), key=lambda r: r["name"])
+    over_budget = any(o.kind == "budget" for o in outcomes.values())
+    statuses = {r["status"] for r in results}
+    status = ("interrupted" if stop() else "timeout" if over_budget or "timeout" in statuses
+              else "ok" if statuses == {"ok"} else "failed")
+    manifest = {
+        "run_id": run_id, "config": str(config.path), "status": status, "git_commit": commit,
+        "data": provenance, "packages": _versions(), "engine": engine or "papermill default (new kernel per notebook)",
+        "workers": n_workers, "start_method": START_METHOD,
+        "limits": {"timeout_per_cell": sorted({j.timeout for j in config.jobs}),
+                   "notebook_timeout": sorted({j.notebook_timeout for j in config.jobs}),
+                   "max_run_seconds": config.max_run_seconds, "max_output_mb": config.max_output_mb},
+        "duration_s": round(time.perf_counter() - t0, 2), "notebooks": results,
+        "jobs": [asdict(j) | {"notebook": j.notebook.name} for j in config.jobs],
+    }
+    if stop():
+        manifest["signal"] = _signame(stop.signum)
+    if site_start is None:
+        manifest["site"] = {"skipped": True}
+    elif stop() or over_budget:
+        manifest["site"] = {"skipped": f"run {status}"}
+    else:
+        try:
+            start_seconds = _wait(site_start, deadline, stop)
+            manifest["site"] = _wait(_in_thread(finish_site, run_dir, manifest), deadline, stop) | {"start_seconds": start_seconds}
+            manifest["site"]["seconds"] = round(start_seconds + manifest["site"]["finish_seconds"], 2)
+        except _Stopped:
+            manifest["site"] = {"skipped": "run interrupted"}
+            manifest["status"] = "interrupted"
+            manifest["signal"] = _signame(stop.signum)
+        except FutureTimeout:
+            manifest["site"] = {"error": f"site not finished within max_run_seconds={config.max_run_seconds}"}
+            manifest["status"] = "timeout"
+        except Exception as exc:  # a run without its site is not a good run: keep latest where it is
+            manifest["site"] = {"error": f"{type(exc).__name__}: {exc}"}
+            manifest["status"] = "failed"
+    manifest["duration_s"] = round(time.perf_counter() - t0, 2)
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    if manifest["status"] == "ok" and not stop():
+        _swap_latest(reports, run_dir)
+        manifest["pruned"] = _prune(reports, config.keep)
+    return run_dir, manifest
 
 
 def _strip_volatile(nb: Any) -> Any:
@@ -234,7 +289,7 @@ def refresh_notebooks(names: list[str] | None = None, jobs: int | None = None) -
 
     nb_dir = paths.project_root() / "notebooks"
     notebooks = sorted(p for p in nb_dir.glob("[0-9][0-9]_*.ipynb") if not names or any(p.stem.startswith(n) for n in names))
-    config = RunConfig(nb_dir, [Job(p.stem, p, {}, 600) for p in notebooks])
+    config = RunConfig(nb_dir, [Job(p.stem, p) for p in notebooks])
     with tempfile.TemporaryDirectory() as tmp:
         old = os.environ.get("VNGOV_REPORTS_DIR")
         os.environ["VNGOV_REPORTS_DIR"] = tmp
