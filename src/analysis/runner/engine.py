@@ -41,8 +41,16 @@ del _os, _plt
 """
 
 
-class _KernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels die with the worker that started them."""
+class KernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels die with the worker that started them and talk over IPC (Unix
+    sockets in the Jupyter runtime folder) instead of TCP: no port can be taken by another process between
+    jupyter_client choosing it and the kernel binding it (a race seen on a busy machine as "Address already
+    in use"), nothing listens on the network, and ipykernel has no reason to print its "running over TCP
+    without encryption" warning into every run's output."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         return parent_death_cmd() + super().format_kernel_cmd(extra_arguments)
@@ -64,7 +72,7 @@ def _start(kernel_name: str, startup_timeout: float) -> AsyncKernelManager:
     takes a TCP port between jupyter_client choosing it and the kernel binding it); that is the machine's
     fault, not the notebook's, so it is retried. Each attempt waits `startup_timeout` seconds at most."""
     for attempt in range(1, START_ATTEMPTS + 1):
-        km = _KernelManager(kernel_name=kernel_name)
+        km = KernelManager(kernel_name=kernel_name)
         run_sync(km.start_kernel)()
         kc = km.client()
         kc.start_channels()

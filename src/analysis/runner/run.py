@@ -273,6 +273,7 @@ def _execute_locked(config: RunConfig, reports: Path, stop: _StopSignal, jobs: i
 def _strip_volatile(nb: Any) -> Any:
     """Remove papermill's timing metadata so committed notebooks change only when results change."""
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)  # ipywidgets state: random model ids, and of no use without a live kernel
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
@@ -288,7 +289,8 @@ def refresh_notebooks(names: list[str] | None = None, jobs: int | None = None) -
     import nbformat
 
     nb_dir = paths.project_root() / "notebooks"
-    notebooks = sorted(p for p in nb_dir.glob("[0-9][0-9]_*.ipynb") if not names or any(p.stem.startswith(n) for n in names))
+    committed = [*nb_dir.glob("[0-9][0-9]_*.ipynb"), nb_dir / "explore.ipynb"]  # the explorer shows its default selection too
+    notebooks = sorted(p for p in committed if not names or any(p.stem.startswith(n) for n in names))
     config = RunConfig(nb_dir, [Job(p.stem, p) for p in notebooks])
     with tempfile.TemporaryDirectory() as tmp:
         old = os.environ.get("VNGOV_REPORTS_DIR")

@@ -40,7 +40,8 @@ def execute_job(job: Job, run_dir: str, kernel_name: str, engine: str | None, ma
     result: dict[str, Any] = {"name": job.name, "notebook": job.notebook.name, "parameters": job.parameters,
                               "status": "ok", "error": None}
     try:
-        kwargs: dict[str, Any] = {"output_dir": str(out)} if engine == warm.ENGINE_NAME else {"cwd": str(out)}
+        kwargs: dict[str, Any] = ({"output_dir": str(out)} if engine == warm.ENGINE_NAME
+                                  else {"cwd": str(out), "kernel_manager_class": warm.KernelManager})
         if engine != warm.ENGINE_NAME:
             os.environ["VNGOV_OUTPUT_DIR"] = str(out)
         executed = pm.execute_notebook(str(job.notebook), str(nb_out), parameters=job.parameters, kernel_name=kernel_name,
