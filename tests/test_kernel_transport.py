@@ -1,4 +1,4 @@
-"""Runs print no kernel transport warning: the runner's kernels talk over IPC, not unencrypted TCP."""
+"""Runs print no kernel transport warning: the runner's kernels use encrypted (CurveZMQ) transport."""
 
 from __future__ import annotations
 

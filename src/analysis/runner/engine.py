@@ -42,14 +42,13 @@ del _os, _plt
 
 
 class KernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels die with the worker that started them and talk over IPC (Unix
-    sockets in the Jupyter runtime folder) instead of TCP: no port can be taken by another process between
-    jupyter_client choosing it and the kernel binding it (a race seen on a busy machine as "Address already
-    in use"), nothing listens on the network, and ipykernel has no reason to print its "running over TCP
-    without encryption" warning into every run's output."""
+    """A kernel manager whose kernels die with the worker that started them and whose ZMQ transport is
+    encrypted with manager-provisioned CurveZMQ keys (the project's kernelspec declares `curve` support):
+    code and outputs are not sent in plain text over local TCP, and ipykernel no longer prints its "running
+    over TCP without encryption" warning into every run's output."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("transport", "ipc")
+        kwargs.setdefault("transport_encryption", "auto")
         super().__init__(**kwargs)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
