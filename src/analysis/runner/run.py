@@ -20,7 +20,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from .. import paths
+from .. import environment, paths
 from ..errors import DataError
 from ..site import finish_site, start_site
 from .config import Job, RunConfig
@@ -187,7 +187,7 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
         ok = all(r["status"] == "ok" for r in results)
         manifest = {
             "run_id": run_id, "config": str(config.path), "status": "ok" if ok else "failed", "git_commit": commit,
-            "data": provenance, "packages": _versions(), "engine": engine or "papermill default (new kernel per notebook)",
+            "data": provenance, "environment": environment.summary(), "packages": _versions(), "engine": engine or "papermill default (new kernel per notebook)",
             "workers": n_workers, "duration_s": round(time.perf_counter() - t0, 2), "notebooks": results,
             "jobs": [asdict(j) | {"notebook": j.notebook.name} for j in config.jobs],
         }
