@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -31,9 +32,11 @@ TARGETS = {"setup": 20.0, "reports": 90.0}
 LIMIT_S = {"setup": 900, "data": 900, "reports": 1800, "ci": 5400}
 
 
-def run_timed(cmd: list[str], cwd: Path, env: dict[str, str], limit: int, log: Path) -> tuple[float, int]:
-    """Run `cmd` in its own process group with a time limit; the whole group is killed on timeout."""
+def run_timed(cmd: list[str], cwd: Path, env: dict[str, str], limit: int, log: Path) -> tuple[float, float, int]:
+    """Run `cmd` in its own process group with a time limit; the whole group is killed on timeout. Returns wall
+    seconds, CPU seconds (user + system of every waited-for descendant: less sensitive to other load) and exit code."""
     t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
@@ -47,7 +50,9 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str], limit: int, log: P
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=60)
             raise
-    return time.perf_counter() - t0, rc
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return time.perf_counter() - t0, cpu, rc
 
 
 def fresh_clone(ref: str) -> Path:
@@ -71,15 +76,17 @@ def measure(ref: str, what: str, logdir: Path) -> dict[str, object]:
              "ci": [["bash", ".ci/run"]]}[what]
     result: dict[str, object] = {"ref": ref, "what": what, "load_before": round(os.getloadavg()[0], 2), "log": str(log)}
     try:
-        total = 0.0
+        total = cpu_total = 0.0
         for cmd in steps:
-            seconds, rc = run_timed(cmd, dest, env, LIMIT_S[cmd[-1] if cmd[0] == "make" else "ci"], log)
+            seconds, cpu, rc = run_timed(cmd, dest, env, LIMIT_S[cmd[-1] if cmd[0] == "make" else "ci"], log)
             total += seconds
+            cpu_total += cpu
             result[" ".join(cmd)] = round(seconds, 1)
             if rc != 0:
                 result["failed"] = f"{' '.join(cmd)} exited {rc}"
                 break
         result["total_s"] = round(total, 1)
+        result["cpu_s"] = round(cpu_total, 1)
     finally:
         shutil.rmtree(dest, ignore_errors=True)
         shutil.rmtree(caches, ignore_errors=True)
@@ -103,7 +110,7 @@ def main() -> int:
             target = TARGETS.get(what)
             verdict = "" if target is None else f"  (target <= {target:.0f} s: {'met' if r['total_s'] <= target else 'MISSED'})"
             steps = ", ".join(f"{k} {v} s" for k, v in r.items() if k.startswith(("make", "bash")))
-            print(f"{what:8s} {ref:12s} {r['total_s']:7.1f} s{verdict}  [{steps}; load {r['load_before']}]"
+            print(f"{what:8s} {ref:12s} {r['total_s']:7.1f} s{verdict}  [{steps}; CPU {r['cpu_s']} s; load {r['load_before']}]"
                   + (f"  FAILED: {r['failed']}" if "failed" in r else ""), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
