@@ -29,11 +29,14 @@ $(UV): $(UV_LOCK)
 	touch $(UV)
 
 # Exactly the lock (uv pip sync also removes what the lock does not list), then the project itself, editable.
+# Bytecode is compiled once here, as pip does (uv does not by default; package tests are skipped): otherwise
+# every kernel compiles what it imports again whenever PYTHONDONTWRITEBYTECODE is set.
 $(STAMP): pyproject.toml $(LOCK) $(UV_LOCK)
 	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
 	if [ "$(INSTALLER)" = uv ] && $(MAKE) -s $(UV); then \
 	  $(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK) \
-	  && $(UV) pip install --quiet --python $(PY) --no-deps -e . ; \
+	  && $(UV) pip install --quiet --python $(PY) --no-deps -e . \
+	  && { $(PY) -m compileall -q -j 0 -x '/tests?/' $(VENV)/lib >/dev/null || echo "setup: some files did not compile (they run from source)"; } ; \
 	else \
 	  echo "setup: installing $(LOCK) with pip (no uv), into a cleared $(VENV)" \
 	  && $(PYTHON) -m venv --clear $(VENV) \
