@@ -2,19 +2,59 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 KERNEL := vngov-indices
+# The environment: every package pinned with its hashes (`make lock` regenerates it from pyproject.toml).
+LOCK := requirements.lock
+# The installer, pinned apart: it is not a dependency and must be installed before LOCK is read.
+UV_VERSION := 0.13.9
+UV_LOCK := requirements-uv.lock
+# `make setup INSTALLER=pip` takes the fallback on purpose: the same lock and hashes, installed by pip.
+INSTALLER ?= uv
+COMPILE = $(UV) pip compile --quiet --universal --fork-strategy fewest --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
 
-.PHONY: setup browser lab data check fetch release reports nightly refresh-notebooks test lint bench bench-run bench-hangs clean
+.PHONY: setup lock lock-upgrade browser lab data check fetch release reports nightly refresh-notebooks test lint bench bench-run bench-hangs bench-setup clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+# uv goes into .venv with the machine's pip (pip >= 22.3 installs into another interpreter with --python, which
+# spares creating pip inside .venv); without such a pip, with .venv's own pip from ensurepip.
+$(UV): $(UV_LOCK)
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(PY) install --quiet --no-deps --require-hashes -r $(UV_LOCK) 2>/dev/null \
+	  || { { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; } \
+	       && $(PY) -m pip install --quiet --no-deps --require-hashes -r $(UV_LOCK); }
+	touch $(UV)
+
+# Exactly the lock (uv pip sync also removes what the lock does not list), then the project itself, editable.
+# Bytecode is compiled once here, as pip does (uv does not by default; package tests are skipped): otherwise
+# every kernel compiles what it imports again whenever PYTHONDONTWRITEBYTECODE is set.
+$(STAMP): pyproject.toml $(LOCK) $(UV_LOCK)
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	if [ "$(INSTALLER)" = uv ] && $(MAKE) -s $(UV); then \
+	  $(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK) \
+	  && $(UV) pip install --quiet --python $(PY) --no-deps -e . \
+	  && { $(PY) -m compileall -q -j 0 -x '/tests?/' $(VENV)/lib >/dev/null || echo "setup: some files did not compile (they run from source)"; } ; \
+	else \
+	  echo "setup: installing $(LOCK) with pip (no uv), into a cleared $(VENV)" \
+	  && $(PYTHON) -m venv --clear $(VENV) \
+	  && $(PY) -m pip install --quiet --no-deps --require-hashes -r $(LOCK) \
+	  && $(PY) -m pip install --quiet --no-deps -e . ; \
+	fi
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (vngov-indices)"
 	touch $(STAMP)
+
+# Deliberate updates: `make lock` after editing pyproject.toml keeps every other pin; `make lock-upgrade` takes
+# the newest versions pyproject.toml allows. Both regenerate environment.yml; commit the three files together.
+lock: $(UV)
+	$(COMPILE) $(LOCK_FLAGS) pyproject.toml --extra dev -o $(LOCK)
+	echo "uv==$(UV_VERSION)" | $(COMPILE) - -o $(UV_LOCK)
+	$(PYTHON) scripts/make_environment_yml.py
+
+lock-upgrade:
+	$(MAKE) lock LOCK_FLAGS=--upgrade
 
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
@@ -60,6 +100,9 @@ bench-run: data
 RUNS ?= 10
 bench-hangs: data
 	$(PY) scripts/bench_hangs.py --runs $(RUNS)
+
+bench-setup:
+	$(PYTHON) scripts/bench_setup.py --ref main --ref HEAD
 
 clean:
 	rm -rf data/.builds

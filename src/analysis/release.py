@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import paths
+from .environment import LOCK_NAME, lock_sha256
 from .errors import DataError
 from .manifest import load_manifest
 from .panel import load_build_info, load_panel, load_table
@@ -124,6 +125,7 @@ def _readme(version: str, sources: list[dict[str, Any]], counts: dict[str, int])
         "- `datapackage.json`: Frictionless descriptor with schemas, sha256 of every file and of every raw input",
         "- `CHANGES.csv` (when built against a previous release): added, removed and revised values", "",
         "The version is a hash of the tables: same inputs and code, same version and bytes.", "",
+        f"Built in the environment pinned by `{LOCK_NAME}` of the vngov-indices repository, sha256 `{lock_sha256()}`.", "",
         "## Sources and licences", "",
     ]
     for s in sources:
@@ -212,7 +214,7 @@ def _write_release(folder: Path, version: str, frames: dict[str, pd.DataFrame], 
     package = {
         "name": "vngov-indices-data", "title": "vngov-indices: harmonized panel of Vietnam's provincial governance indices",
         "version": version, "licenses": [RELEASE_LICENCE], "sources": sources, "resources": resources,
-        "raw_inputs": raw, "raw_fingerprint": info["raw_fingerprint"],
+        "raw_inputs": raw, "raw_fingerprint": info["raw_fingerprint"], "environment": {"lock": LOCK_NAME, "lock_sha256": lock_sha256()},
         "contributors": [{"title": "vngov-indices contributors", "role": "author"}],
         "keywords": ["Vietnam", "governance", "PAPI", "PCI", "PAR INDEX", "SIPAS", "provinces"],
     }

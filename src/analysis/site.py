@@ -284,7 +284,7 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     ok = [r for r in manifest["notebooks"] if r["status"] == "ok"]
     index = env.get_template("index.html").render(
         **common, lang="en", root="", title="Home", run_date=manifest["run_id"][:8], status=manifest["status"], n_ok=len(ok),
-        n_total=len(manifest["notebooks"]), raw_fingerprint=manifest["data"]["raw_fingerprint"],
+        n_total=len(manifest["notebooks"]), raw_fingerprint=manifest["data"]["raw_fingerprint"], environment=manifest["environment"],
         provinces=[{"code": p.province_code, "name": p.province} for p in p63.itertuples()],
         search_index=Markup(_script_json(search)), headline=headline, analyses=analyses,
         cards_ok=sum(r["status"] == "ok" for r in cards), cards_total=len(cards),

@@ -23,7 +23,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from .. import paths
+from .. import environment, paths
 from ..errors import DataError
 from ..site import finish_site, start_site
 from .config import Job, RunConfig
@@ -233,7 +233,7 @@ def _execute_locked(config: RunConfig, reports: Path, stop: _StopSignal, jobs: i
               else "ok" if statuses == {"ok"} else "failed")
     manifest = {
         "run_id": run_id, "config": str(config.path), "status": status, "git_commit": commit,
-        "data": provenance, "packages": _versions(), "engine": engine or "papermill default (new kernel per notebook)",
+        "data": provenance, "environment": environment.summary(), "packages": _versions(), "engine": engine or "papermill default (new kernel per notebook)",
         "workers": n_workers, "start_method": START_METHOD,
         "limits": {"timeout_per_cell": sorted({j.timeout for j in config.jobs}),
                    "notebook_timeout": sorted({j.notebook_timeout for j in config.jobs}),
