@@ -9,11 +9,13 @@ from functools import lru_cache
 import pandas as pd
 
 from .panel.codebook import label
+from .panel.vintage import in_63
 from .registry import Registry
 
 
 def options(panel: pd.DataFrame, min_provinces: int = 10) -> dict[str, list[str]]:
     """Indicators per index that have annual values for at least `min_provinces` provinces in some year."""
+    panel = in_63(panel)
     ann = panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00")]
     counts = ann.groupby(["index", "indicator", "year"])["province_code"].nunique().groupby(level=[0, 1]).max()
     ok = counts[counts >= min_provinces].reset_index()
@@ -26,6 +28,7 @@ def series_view(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, ind
     reg = Registry(provinces)
     code = reg.resolve(province, column="province")
     region = reg.table.at[code, "region"]
+    panel = in_63(panel)
     s = panel[(panel["index"] == index) & (panel["indicator"] == indicator) & (panel["date"].fillna("") == "")
               & (panel["province_code"] != "00")]
     if years:
@@ -73,6 +76,7 @@ def explore_figure(view: pd.DataFrame, panel: pd.DataFrame, year: int | None = N
     else:
         ax2.text(0.5, 0.5, "no ranks for this indicator", ha="center", transform=ax2.transAxes)
     year = year or int(view.loc[view["value"].notna(), "year"].max())
+    panel = in_63(panel)
     values = panel[(panel["index"] == a["index"]) & (panel["indicator"] == a["indicator"]) & (panel["year"] == year)
                    & (panel["date"].fillna("") == "") & (panel["province_code"] != "00")][["province_code", "value"]]
     geo = _boundaries()

@@ -13,7 +13,8 @@ import pandas as pd
 
 from .errors import DataError
 from .panel.codebook import INDEX_LABELS, RANKING_RELIABILITY, label
-from .registry import Registry
+from .panel.vintage import in_63
+from .registry import VINTAGE_34, Registry
 
 QUARTILE = {
     "vi": {1: "nhóm cao nhất", 2: "nhóm trung bình cao", 3: "nhóm trung bình thấp", 4: "nhóm thấp nhất"},
@@ -85,8 +86,8 @@ def build_card(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, year
 def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: str = "PAPI",
                 codes: list[str] | None = None) -> dict[str, Card]:
     """Cards for many provinces in one pass: national and regional means are computed once, not per card."""
-    table = provinces.set_index("province_code", drop=False)
-    ann = _annual(panel)
+    table = provinces[provinces["vintage"] != VINTAGE_34].set_index("province_code", drop=False)  # codes unique per vintage
+    ann = _annual(in_63(panel))
     # the card states the publisher's results: a researcher's or the press's value of the same index is
     # listed nowhere on it and changes none of its ranks or means
     idx = ann[(ann["index"] == index) & ann["reliability"].isin(RANKING_RELIABILITY)]

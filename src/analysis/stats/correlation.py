@@ -8,11 +8,14 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from ..panel.vintage import in_63
+
 ADJUST = {"holm": "holm", "bh": "fdr_bh"}
 
 
 def wide(panel: pd.DataFrame, variables: list[str], years: list[int]) -> pd.DataFrame:
     """Province x year rows, one column per 'INDEX:indicator' variable (annual values only)."""
+    panel = in_63(panel)  # one province coding: 2025 codes reuse old codes of other provinces
     key = panel["index"] + ":" + panel["indicator"]
     sub = panel[key.isin(variables) & panel["year"].isin(years) & (panel["date"].fillna("") == "") & (panel["province_code"] != "00")]
     out = sub.assign(variable=key[sub.index]).pivot_table(index=["province_code", "year"], columns="variable", values="value", aggfunc="first")

@@ -7,8 +7,11 @@ import numpy as np
 import pandas as pd
 import pymannkendall as mk
 
+from ..panel.vintage import in_63
+
 
 def series(panel: pd.DataFrame, index: str, indicator: str, years: list[int] | None = None) -> pd.DataFrame:
+    panel = in_63(panel)  # one province coding: 2025 codes reuse old codes of other provinces
     s = panel[(panel["index"] == index) & (panel["indicator"] == indicator) & (panel["province_code"] != "00")
               & (panel["date"].fillna("") == "")]
     if years:
