@@ -36,6 +36,7 @@ HEADLINE = [
     ("03_trends", "distribution_by_year", "PAPI total: distribution over provinces by year (2018 method change marked)"),
     ("07_maps", "choropleth", "PAPI total on the 63 provinces and the 34 provinces of 2025"),
     ("08_validation", "agreement_by_family", "Agreement between sources"),
+    ("09_online_services_2025", "scatter_mdhl", "Decision 766 index 2025, 34 provinces: online measures against satisfaction"),
 ]
 PAGE_TEXT = {
     "vi": {"region": "Vùng", "code": "Mã GSO", "successor": "Từ 07/2025 thuộc",
