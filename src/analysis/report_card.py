@@ -13,7 +13,6 @@ import pandas as pd
 
 from .errors import DataError
 from .panel.codebook import INDEX_LABELS, RANKING_RELIABILITY, label
-from .panel.vintage import in_63
 from .registry import VINTAGE_34, Registry
 
 QUARTILE = {
@@ -73,7 +72,8 @@ class Card:
 
 
 def _annual(panel: pd.DataFrame) -> pd.DataFrame:
-    return panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00")]
+    """Annual provincial values in the 63-province coding (one row selection: the cards run 68 times a run)."""
+    return panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00") & (panel["vintage"] != VINTAGE_34)]
 
 
 def build_card(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, year: int, index: str = "PAPI") -> Card:
@@ -87,7 +87,7 @@ def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: 
                 codes: list[str] | None = None) -> dict[str, Card]:
     """Cards for many provinces in one pass: national and regional means are computed once, not per card."""
     table = provinces[provinces["vintage"] != VINTAGE_34].set_index("province_code", drop=False)  # codes unique per vintage
-    ann = _annual(in_63(panel))
+    ann = _annual(panel)
     # the card states the publisher's results: a researcher's or the press's value of the same index is
     # listed nowhere on it and changes none of its ranks or means
     idx = ann[(ann["index"] == index) & ann["reliability"].isin(RANKING_RELIABILITY)]

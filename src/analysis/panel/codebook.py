@@ -399,7 +399,8 @@ def build_codebook(panel: pd.DataFrame) -> pd.DataFrame:
             "index": index, "indicator": indicator, "label_vi": vi, "label_en": en, "index_label_vi": ivi, "index_label_en": ien,
             "unit": info.get("unit", "rank" if indicator.endswith("_rank") else ""),
             "scale_max": scale_text, "higher_is_better": not indicator.endswith("_rank"), "years": _years(g["year"]),
-            "n_obs": len(g), "n_provinces": g["province_code"].nunique(),
+            # a province per code *and vintage*: 2025 code 24 (Bắc Ninh) is not 63-province code 24 (Bắc Giang)
+            "n_obs": len(g), "n_provinces": len(g[["vintage", "province_code"]].drop_duplicates()) if "vintage" in g else g["province_code"].nunique(),
             "method_versions": ", ".join(sorted(v for v in g["method_version"].dropna().unique() if v)),
             "reliability": ", ".join(sorted(g["reliability"].unique())),
             "meaning_changes": info.get("meaning_changes", ""),

@@ -288,14 +288,19 @@ class Registry:
         vintage = provinces["vintage"] if "vintage" in provinces else pd.Series(VINTAGE_63, index=provinces.index)
         self.tables = {v: provinces[in_domain(vintage, v)].set_index("province_code", drop=False) for v in RESOLUTION_VINTAGES}
         self.table = self.tables[VINTAGE_63]
-        self._keys: dict[str, dict[str, str]] = {}
-        for v, t in self.tables.items():
+        self._key_cache: dict[str, dict[str, str]] = {}
+
+    def _keys(self, vintage: str) -> dict[str, str]:
+        """Normalised spelling -> code within one vintage, built on first use (most callers need one vintage)."""
+        if vintage not in self._key_cache:
+            t = self.tables[vintage]
             keys: dict[str, str] = {}
             for code, name, aliases in zip(t["province_code"], t["province"], t["aliases"], strict=True):
                 for a in [name, *str(aliases).split("|")]:
                     if a and a != "nan":
                         keys.setdefault(normalize_name(a), code)
-            self._keys[v] = keys
+            self._key_cache[vintage] = keys
+        return self._key_cache[vintage]
 
     def name(self, code: str, vintage: str = VINTAGE_63) -> str:
         return str(self.tables[_domain(vintage)].at[code, "province"])
@@ -346,8 +351,9 @@ class Registry:
             raise DataError(f"not a province of the 63-province vintage ({vintage}): it is a province of the 34 of 2025 (code {elsewhere})",
                             file=file, row=row, column=column, value=name,
                             hint="Declare vintage gso-2025 for values of the 34 provinces from 1 July 2025")
-        close = difflib.get_close_matches(normalize_name(name), list(self._keys[vintage]), n=3, cutoff=0.6)
-        names = [self.name(self._keys[vintage][k], vintage) for k in close]
+        keys = self._keys(vintage)
+        close = difflib.get_close_matches(normalize_name(name), list(keys), n=3, cutoff=0.6)
+        names = [self.name(keys[k], vintage) for k in close]
         raise DataError(
             "unknown province name",
             file=file, row=row, column=column, value=name,
@@ -356,7 +362,7 @@ class Registry:
 
     @lru_cache(maxsize=8192)  # noqa: B019 - one registry per build; names repeat thousands of times
     def _resolve_cached(self, name: str, vintage: str) -> str | None:
-        keys = self._keys[vintage]
+        keys = self._keys(vintage)
         key = normalize_name(name)
         code = keys.get(key)
         if code is not None:
