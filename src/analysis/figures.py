@@ -49,8 +49,8 @@ def label_points(ax: Any, x: pd.Series, y: pd.Series, labels: pd.Series, fontsiz
             left = px[i] + dx if dx > 0 else (px[i] + dx - w if dx < 0 else px[i] - w / 2)
             box = (left - gap, py[i] + dy - gap, left + w + gap, py[i] + dy + text_h + gap)
             score = sum(_overlap(box, b) for b in placed) * 4 + sum(_overlap(box, b) for j, b in enumerate(points) if j != i)
-            score += max(0.0, -box[0]) * text_h * 3 + max(0.0, box[2] - width_pt) * text_h * 3
-            score += max(0.0, -box[1]) * w * 3 + max(0.0, box[3] - height_pt) * w * 3
+            score += (max(0.0, -box[0]) + max(0.0, box[2] - width_pt)) * text_h * 12  # outside the frame: clipped
+            score += (max(0.0, -box[1]) + max(0.0, box[3] - height_pt)) * w * 12
             score += k * 0.5  # prefer the near positions when scores tie
             if score < best_score:
                 best, best_score = (box, dx, dy), score
@@ -85,6 +85,6 @@ def provenance_scatter(ax: Any, x: pd.Series, y: pd.Series, rel_x: pd.Series, re
     ax.set_ylim(y.min() - pad_y, y.max() + pad_y)
     if labels is not None:
         label_points(ax, x, y, labels[ok], fontsize)
-    if len(seen) > 1:
-        ax.legend(fontsize=6, loc="lower right")
+    if seen - {MARKERS["official"]["label"]}:  # say what the marks mean whenever a point is not the publisher's
+        ax.legend(fontsize=6, loc="best")
     return kind

@@ -237,8 +237,9 @@ def credits(panel: pd.DataFrame) -> list[str]:
         publisher = str((index_info(index) or {}).get("publisher") or "")
         if rel & {"official", "compiled"}:
             who.append(publisher or "publisher not recorded")
-        if "reported" in rel:
-            who.append("press and provincial reports")
+        if "reported" in rel:  # the publisher's figures as the press quotes them: credit both
+            where = "values quoted on official pages, in the press and in provincial reports"
+            who.append(f"also {where}" if who else f"{publisher + ', ' if publisher else ''}{where}")
         if "user" in rel:
             files = sorted({s.removeprefix("user:") for s in g.loc[g["reliability"] == "user", "source_id"]})
             who.append("researcher's tables: " + ", ".join(files))
