@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from analysis import load_table, maps  # noqa: E402
+from analysis.panel.vintage import in_63, to_2025  # noqa: E402
 from analysis.registry import Registry  # noqa: E402
 
 # Approximate extents of the archipelagos, written independently of maps.ARCHIPELAGOS.
@@ -22,11 +23,13 @@ LABELS = {"vi": {"hoang_sa": "Quần đảo Hoàng Sa", "truong_sa": "Quần đ�
 @pytest.fixture(scope="module")
 def vintages(panel):
     provinces = load_table("provinces")
-    values = panel[(panel["index"] == "PAPI") & (panel["indicator"] == "total") & (panel["year"] == 2021)
-                   & (panel["date"] == "") & (panel["province_code"] != "00")][["province_code", "value"]]
+    rows = in_63(panel)
+    rows = rows[(rows["index"] == "PAPI") & (rows["indicator"] == "total") & (rows["year"] == 2021) & (rows["date"] == "")
+                & (rows["province_code"] != "00")]
+    values = rows[["province_code", "value"]]
     return {
         "63": (maps.boundaries_63(Registry(provinces)), values, "province_code"),
-        "34": (maps.boundaries_34(provinces), maps.aggregate_2025(values, provinces), "code_2025"),
+        "34": (maps.boundaries_34(Registry(provinces)), to_2025(rows, provinces), "province_code"),
     }
 
 

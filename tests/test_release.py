@@ -36,7 +36,8 @@ def test_release_contents(release):
     names = {p.name for p in release.iterdir()}
     assert {"indicators.csv", "provinces.csv", "codebook.csv", "conflicts.csv", "datapackage.json", "README.md"} <= names
     pkg = frictionless.Package(str(release / "datapackage.json"))
-    assert pkg.get_resource("indicators").schema.primary_key == ["province_code", "year", "index", "indicator", "date"]
+    assert pkg.get_resource("indicators").schema.primary_key == ["province_code", "vintage", "year", "index", "indicator", "date"]
+    assert pkg.get_resource("provinces").schema.primary_key == ["vintage", "province_code"]
     raw = pkg.to_dict()["raw_inputs"]
     assert len(raw) >= 56 and all(len(r["sha256"]) == 64 for r in raw)
     readme = (release / "README.md").read_text()
@@ -55,7 +56,7 @@ def test_corrupted_value_is_caught(release, tmp_path):
     text = path.read_text(encoding="utf-8")
     row = text.splitlines()[1]
     fields = row.split(",")
-    value_at = 5  # province_code, province, year, index, indicator, value
+    value_at = 6  # province_code, vintage, province, year, index, indicator, value
     fields[value_at] = str(float(fields[value_at]) + 1)
     path.write_text(text.replace(row, ",".join(fields), 1), encoding="utf-8")
     report = frictionless.validate(str(copy / "datapackage.json"))

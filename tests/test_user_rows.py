@@ -67,7 +67,7 @@ def test_official_value_kept_over_the_users_and_compared(hostile_build):
 
 def test_no_quartile_below_four_ranked_units():
     panel = pd.DataFrame({
-        "province_code": ["01", "02", "04", "01", "02", "04", "06"], "index": "PCI", "indicator": "total", "date": "",
+        "province_code": ["01", "02", "04", "01", "02", "04", "06"], "vintage": "gso-2008", "index": "PCI", "indicator": "total", "date": "",
         "year": [2030] * 3 + [2031] * 4, "value": [60.0, 50.0, 40.0, 60.0, 50.0, 40.0, 30.0],
         "reliability": "official", "rank": pd.array([pd.NA] * 7, dtype="Int64"), "rank_of": pd.array([pd.NA] * 7, dtype="Int64"),
     })

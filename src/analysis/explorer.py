@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .panel.codebook import index_label, indicator_info, label, segments
+from .panel.vintage import in_63
 from .registry import Registry
 
 if TYPE_CHECKING:
@@ -55,7 +56,9 @@ def is_rank(index: str, indicator: str) -> bool:
 
 
 def _annual(panel: pd.DataFrame, index: str, indicator: str) -> pd.DataFrame:
-    """Annual provincial values of one indicator (no national rows, no sub-annual snapshots)."""
+    """Annual provincial values of one indicator of the 63 (no 2025 codes, no national rows, no sub-annual
+    snapshots)."""
+    panel = in_63(panel)
     return panel[(panel["index"] == index) & (panel["indicator"] == indicator) & (panel["date"].fillna("") == "")
                  & (panel["province_code"] != "00")]
 
@@ -63,6 +66,7 @@ def _annual(panel: pd.DataFrame, index: str, indicator: str) -> pd.DataFrame:
 def options(panel: pd.DataFrame, min_provinces: int = 1) -> dict[str, list[str]]:
     """Indicators per index with annual values for at least `min_provinces` provinces in some year. Sparse
     indices are offered too: the charts show them as points with their N rather than as a mean."""
+    panel = in_63(panel)
     ann = panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00")]
     counts = ann.groupby(["index", "indicator", "year"])["province_code"].nunique().groupby(level=[0, 1]).max()
     ok = counts[counts >= min_provinces].reset_index()

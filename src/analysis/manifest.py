@@ -3,7 +3,9 @@ from the upstream repository at the pinned commit, verifying every sha256 so res
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
 import shutil
 import tempfile
 import urllib.parse
@@ -18,7 +20,12 @@ from tqdm import tqdm
 from . import paths
 from .errors import DataError
 
-RELIABILITY_ORDER = {"official": 0, "compiled": 1, "reported": 2, "user": 3}
+RELIABILITY_ORDER = {"official": 0, "compiled": 1, "reported": 2, "user": 3, "derived": 4}
+"""Which value is kept when sources give the same key, and the provenance levels every statistic counts.
+`derived` values (the 63 -> 34 aggregation, computed on demand) are never stored in the panel and never
+stand in for a published value."""
+VINTAGES = ("gso-2008", "gso-2025")
+"""The province codings a source may declare for its names (see analysis.registry)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class Source:
     upstream: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
     base: str | None = None  # set for the project's own committed tables, which live outside data/raw
+    vintage: str = "gso-2008"  # the province coding of the file's names: gso-2008 (the 63) or gso-2025 (the 34)
+    date: str | None = None  # a snapshot file's cut-off (YYYY-MM-DD) when the file itself carries no date
 
     @property
     def local_path(self) -> Path:
@@ -69,6 +78,13 @@ def load_manifest(path: Path | None = None) -> list[Source]:
     out: list[Source] = []
     seen: set[str] = set()
     for i, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise DataError(f"manifest entry {i} is not a mapping", file=path, value=entry)
+        entry = dict(entry)
+        if isinstance(entry.get("date"), dt.date):  # YAML reads an unquoted 2025-10-16 as a date
+            entry["date"] = entry["date"].isoformat()
+        if entry.get("date") is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(entry["date"])):
+            raise DataError("date must be YYYY-MM-DD", file=path, column="date", value=entry.get("date"))
         unknown = set(entry) - known
         if unknown:
             raise DataError(f"manifest entry {i} has unknown keys {sorted(unknown)}", file=path, value=entry.get("id"))
@@ -80,8 +96,11 @@ def load_manifest(path: Path | None = None) -> list[Source]:
             raise DataError("duplicate source id in manifest", file=path, value=src.id)
         if len(src.sha256) != 64 or any(c not in "0123456789abcdef" for c in src.sha256):
             raise DataError("sha256 must be 64 lowercase hex digits", file=path, column="sha256", value=src.sha256)
-        if src.reliability is not None and src.reliability not in RELIABILITY_ORDER:
-            raise DataError("unknown reliability", file=path, column="reliability", value=src.reliability)
+        if src.reliability is not None and src.reliability not in RELIABILITY_ORDER or src.reliability == "derived":
+            raise DataError("unknown reliability (a raw file is official, compiled, reported or user)", file=path,
+                            column="reliability", value=src.reliability)
+        if src.vintage not in VINTAGES:
+            raise DataError(f"unknown province vintage (use one of {', '.join(VINTAGES)})", file=path, column="vintage", value=src.vintage)
         seen.add(src.id)
         out.append(src)
     return out

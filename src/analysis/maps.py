@@ -2,9 +2,8 @@
 manifest (Open Development Vietnam via TaliaCao/Vietnam-Shape-Map) and are joined by name through the
 registry, because the boundary files carry no GSO codes.
 
-Aggregation to 2025 provinces: the population-weighted mean (GSO 2020 population) of the old provinces
-that merged, computed only when every merging province has a value; otherwise the new province is left
-blank rather than represented by part of its population.
+Values of the 63 are carried to the 34 by the one aggregation rule of the package,
+`analysis.panel.vintage.to_2025`.
 
 Both boundary files draw Hoàng Sa (inside TP Đà Nẵng) and Trường Sa (inside Khánh Hòa) as parts of those
 provinces' multipolygons. A map of Vietnam without them cannot be used in an official publication, so every
@@ -15,16 +14,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
 from .manifest import load_manifest
-from .registry import Registry, normalize_name
-
-AGGREGATION_RULE = ("2025 provinces: population-weighted mean (GSO 2020 population) of the merged 63-vintage "
-                    "provinces; blank unless every merging province has a value")
-
+from .registry import VINTAGE_34, Registry
 
 # The archipelagos: bounding box (lon_min, lat_min, lon_max, lat_max) around the parts the boundary files draw,
 # and the name printed beside them in each language.
@@ -49,29 +43,14 @@ def boundaries_63(registry: Registry) -> gpd.GeoDataFrame:
     return g[["province_code", "geometry"]].set_crs("EPSG:4326", allow_override=True)
 
 
-def boundaries_34(provinces: pd.DataFrame) -> gpd.GeoDataFrame:
+def boundaries_34(registry: Registry) -> gpd.GeoDataFrame:
+    """The 34 provinces of 2025, `province_code` in vintage gso-2025 (resolved within that vintage)."""
     g = gpd.read_file(_path("boundaries_34"))
-    new = provinces.dropna(subset=["code_2025"]).drop_duplicates("code_2025")
-    key = {normalize_name(n): c for n, c in zip(new["name_2025"], new["code_2025"], strict=True)}
-    key |= {normalize_name("TP HCM"): key[normalize_name("Hồ Chí Minh")], normalize_name("TP Huế"): key[normalize_name("Huế")]}
-    g["code_2025"] = [key.get(normalize_name(n.replace("oà", "òa").replace("oá", "óa"))) for n in g["ten_tinh"]]
-    if g["code_2025"].isna().any() or g["code_2025"].nunique() != 34:
-        raise ValueError(f"34-province boundaries do not match: {list(g.loc[g['code_2025'].isna(), 'ten_tinh'])}")
-    return g[["code_2025", "geometry"]].set_crs("EPSG:4326", allow_override=True)
-
-
-def aggregate_2025(values: pd.DataFrame, provinces: pd.DataFrame) -> pd.DataFrame:
-    """`values`: province_code, value (63 vintage) -> code_2025, value, n_merged, n_with_value."""
-    p = provinces[provinces["vintage"] == "gso-2008"][["province_code", "code_2025", "name_2025", "population_2020"]]
-    m = p.merge(values[["province_code", "value"]], on="province_code", how="left")
-    m["w"] = m["population_2020"].astype(float)
-
-    def agg(g: pd.DataFrame) -> pd.Series:
-        complete = g["value"].notna().all()
-        v = float(np.average(g["value"], weights=g["w"])) if complete else np.nan
-        return pd.Series({"name_2025": g["name_2025"].iloc[0], "value": v, "n_merged": len(g), "n_with_value": int(g["value"].notna().sum())})
-
-    return m.groupby("code_2025").apply(agg, include_groups=False).reset_index()
+    g["province_code"] = [registry.resolve(n.replace("oà", "òa").replace("oá", "óa"), vintage=VINTAGE_34, file="boundaries_34",
+                                           column="ten_tinh") for n in g["ten_tinh"]]
+    if g["province_code"].nunique() != 34:
+        raise ValueError("34-province boundaries do not match 34 distinct provinces")
+    return g[["province_code", "geometry"]].set_crs("EPSG:4326", allow_override=True)
 
 
 def tick_format(language: str):  # noqa: ANN201 - a matplotlib FuncFormatter

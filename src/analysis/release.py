@@ -27,24 +27,27 @@ from .panel.build import project_sources
 from .panel.io import write_csv
 
 TABLES = ["indicators", "provinces", "codebook", "conflicts"]
-KEY = ["province_code", "year", "index", "indicator", "date"]
+KEY = ["province_code", "vintage", "year", "index", "indicator", "date"]
 RELEASE_LICENCE = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
                    "title": "Creative Commons Attribution 4.0 (the compilation; each source keeps its own terms)"}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 FIELD_DOCS = {
-    "province_code": ("string", "2-digit GSO code, 63-province vintage (2008-2025); 00 = national"),
+    "province_code": ("string", "2-digit GSO code in the row's vintage; 00 = national"),
+    "vintage": ("string", "the coding of province_code: gso-2008 (63 provinces, 2008 - June 2025), gso-2025 (34 provinces from "
+                          "July 2025; codes reuse old codes of other provinces), gso-1991 (Hà Tây), national"),
     "province": ("string", "Vietnamese name with diacritics"),
     "year": ("integer", "reference year of the value"),
-    "index": ("string", "PAPI, PCI, PAR_INDEX, SIPAS, DTI, ICT_INDEX, MIC_EGOV, ONLINE_SERVICES"),
+    "index": ("string", "PAPI, PCI, PAR_INDEX, SIPAS, DTI, ICT_INDEX, MIC_EGOV, ONLINE_SERVICES, DVC766"),
     "indicator": ("string", "total, PAPI d1..d8 and d1.1.., PCI sub-indices, ...; see codebook.csv"),
     "value": ("number", "the observed value; missing values are absent rows"),
     "scale_max": ("number", "maximum of the scale for that index, indicator and year"),
     "method_version": ("string", "methodology vintage, e.g. papi-2011 (max 60), papi-2018 (max 80)"),
     "source_id": ("string", "the source the kept value comes from (datapackage sources / raw_inputs)"),
-    "reliability": ("string", "official, compiled, reported or user"),
+    "reliability": ("string", "official, compiled, reported or user (derived values are computed on demand, never released)"),
     "grade": ("string", "press reliability grade A/B/C, or 'article'"),
-    "date": ("string", "date of a sub-annual snapshot; empty for annual values"),
+    "date": ("string", "date of a sub-annual snapshot (a year-to-date index's cut-off; YYYY alone: a day of that year not "
+                       "stated); empty for annual values"),
     "rank": ("integer", "rank, 1 = best"),
     "rank_of": ("integer", "number of provinces ranked"),
     "quartile": ("integer", "quartile group, 1 = top"),
@@ -92,7 +95,7 @@ def _schema(name: str, df: pd.DataFrame) -> dict[str, Any]:
     if name == "indicators":
         schema["primaryKey"] = KEY
     if name == "provinces":
-        schema["primaryKey"] = ["province_code"]
+        schema["primaryKey"] = ["vintage", "province_code"]
     return schema
 
 

@@ -35,7 +35,7 @@ from . import paths
 from .errors import DataError
 from .panel import codebook
 from .panel.codebook import INDEX_LABELS, RANKING_RELIABILITY, label
-from .registry import Registry
+from .registry import VINTAGE_34, Registry
 from .stats.breaks import like_for_like
 
 Z95 = 1.959963984540054
@@ -146,7 +146,8 @@ class Card:
 
 
 def _annual(panel: pd.DataFrame) -> pd.DataFrame:
-    return panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00")]
+    """Annual provincial values in the 63-province coding (one row selection: the cards run 68 times a run)."""
+    return panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00") & (panel["vintage"] != VINTAGE_34)]
 
 
 @lru_cache(maxsize=4)
@@ -277,7 +278,7 @@ def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: 
                 crosschecks: pd.DataFrame | None = None) -> dict[str, Card]:
     """Cards for many provinces in one pass: national and regional means, thresholds and like-for-like
     totals are computed once, not per card."""
-    table = provinces.set_index("province_code", drop=False)
+    table = provinces[provinces["vintage"] != VINTAGE_34].set_index("province_code", drop=False)  # codes unique per vintage
     all_codes = sorted(table.index[table["vintage"] == "gso-2008"])
     ann = _annual(panel)
     # the card states the publisher's results: a researcher's or the press's value of the same index is

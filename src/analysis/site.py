@@ -21,10 +21,11 @@ from markupsafe import Markup
 from . import paths
 from .errors import DataError
 from .manifest import load_manifest
-from .panel import load_panel, load_table
+from .panel import load_build_info, load_panel, load_table
 from .panel.build import project_sources
-from .panel.codebook import INDEX_LABELS, label
+from .panel.codebook import INDEX_LABELS, index_info, label, parts
 from .panel.io import write_csv
+from .panel.vintage import in_34, in_63
 from .registry import normalize_name
 from .report_card import build_cards, render
 
@@ -35,14 +36,23 @@ HEADLINE = [
     ("03_trends", "distribution_by_year", "PAPI total: distribution over provinces by year (2018 method change marked)"),
     ("07_maps", "choropleth", "PAPI total on the 63 provinces and the 34 provinces of 2025"),
     ("08_validation", "agreement_by_family", "Agreement between sources"),
+    ("09_online_services_2025", "scatter_mdhl", "Decision 766 index 2025, 34 provinces: online measures against satisfaction"),
 ]
 PAGE_TEXT = {
-    "vi": {"region": "Vùng", "code": "Mã GSO", "successor": "Từ 2025 thuộc", "download": "Tải dữ liệu của tỉnh (CSV)",
+    "vi": {"region": "Vùng", "code": "Mã GSO", "successor": "Từ 07/2025 thuộc",
+           "successor_head": "Từ 07/2025 thuộc {name}: {index} năm {year} của {name}",
+           "successor_note": "Các giá trị dưới đây là của {name} (mã 2025: {code}), tỉnh, thành phố hợp nhất từ {merged}; không phải của riêng {province} (mã {old} trong 63 tỉnh). {when}",
+           "successor_same": "Các giá trị dưới đây là của {name} (mã 2025: {code}), có cùng địa giới với {province} (mã {old} trong 63 tỉnh). {when}",
+           "successor_when": "Lũy kế đến ngày chốt {date}.", "max": "Tối đa", "download": "Tải dữ liệu của tỉnh (CSV)",
            "card": "Thẻ báo cáo PAPI", "no_card": "Không có điểm PAPI công bố cho tỉnh này.", "series": "Chuỗi số liệu các chỉ số",
            "year": "Năm", "indicator": "Chỉ tiêu", "value": "Giá trị", "rank": "Hạng", "source": "Nguồn", "data_csv": "dữ liệu (CSV)",
            "dims": "Các nội dung PAPI {year}: tỉnh, vùng và cả nước", "ranks": "Thứ hạng PAPI qua các năm (1 = cao nhất)",
            "other": "English", "country": "Cả nước"},
-    "en": {"region": "Region", "code": "GSO code", "successor": "From 2025 part of", "download": "Download the province's data (CSV)",
+    "en": {"region": "Region", "code": "GSO code", "successor": "From 07/2025 part of",
+           "successor_head": "From 07/2025 part of {name}: {index} {year} of {name}",
+           "successor_note": "The values below are {name}'s (2025 code {code}), the province merged from {merged}; not those of {province} (code {old} of the 63) alone. {when}",
+           "successor_same": "The values below are {name}'s (2025 code {code}), with the same territory as {province} (code {old} of the 63). {when}",
+           "successor_when": "Year to date at the cut-off {date}.", "max": "Maximum", "download": "Download the province's data (CSV)",
            "card": "PAPI report card", "no_card": "No published PAPI score for this province.", "series": "Series of every index",
            "year": "Year", "indicator": "Indicator", "value": "Value", "rank": "Rank", "source": "Source", "data_csv": "data (CSV)",
            "dims": "PAPI dimensions {year}: province, region and country", "ranks": "PAPI rank over the years (1 = best)",
@@ -188,6 +198,72 @@ def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: 
     return f"analysis/{name}/index.html"
 
 
+def successor_blocks(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """For each 2025 province (code of vintage gso-2025), its published 2025 values for the pages of the 63
+    provinces it merged: per index, the headline (`total`) and its parts at the latest snapshot of the
+    publisher's own rows (official, compiled). Never a 63-province value, never a derived one."""
+    new = in_34(panel)
+    new = new[new["reliability"].isin(["official", "compiled"]) & (new["province_code"] != "00")]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for (code, index, year), g in new.groupby(["province_code", "index", "year"], sort=True):
+        tot = g[g["indicator"] == "total"]
+        if tot.empty:
+            continue
+        date = str(tot["date"].max())
+        own = [*(["total"]), *(parts(index, "total", int(year)) or [])]
+        snap = g[(g["date"] == date) & g["indicator"].isin(own)].set_index("indicator")
+        rows = []
+        for ind in own:
+            if ind in snap.index:
+                r = snap.loc[ind]
+                vi, en = label(index, ind)
+                rank = f"{int(r['rank'])}/{int(r['rank_of'])}" if pd.notna(r["rank"]) and pd.notna(r["rank_of"]) else ""
+                rows.append({"indicator": ind, "label_vi": vi, "label_en": en, "value": _fmt(r["value"]),
+                             "max": _fmt(r["scale_max"]), "rank": rank, "source": f"{r['source_id']} ({r['reliability']})"})
+        vi, en = INDEX_LABELS.get(index, (index, index))
+        out.setdefault(str(code), []).append({"index": index, "label_vi": vi, "label_en": en, "year": int(year), "date": date,
+                                              "year_to_date": bool((index_info(index) or {}).get("year_to_date")), "rows": rows})
+    return out
+
+
+def credits(panel: pd.DataFrame) -> list[str]:
+    """Who the run's data comes from, for the footer of every page: per index in the panel, its publisher
+    when the publisher's own values are in it, "quoted in the press" for reported values, and the file names
+    of researchers' tables. A publisher whose values are not in the run is not credited."""
+    out = []
+    for index, g in panel.groupby("index", sort=False):
+        rel = set(g["reliability"])
+        who = []
+        publisher = str((index_info(index) or {}).get("publisher") or "")
+        if rel & {"official", "compiled"}:
+            who.append(publisher or "publisher not recorded")
+        if "reported" in rel:  # the publisher's figures as the press quotes them: credit both
+            where = "values quoted on official pages, in the press and in provincial reports"
+            who.append(f"also {where}" if who else f"{publisher + ', ' if publisher else ''}{where}")
+        if "user" in rel:
+            files = sorted({s.removeprefix("user:") for s in g.loc[g["reliability"] == "user", "source_id"]})
+            who.append("researcher's tables: " + ", ".join(files))
+        out.append(f"{index} ({'; '.join(who)})")
+    order = {k: i for i, k in enumerate(INDEX_ORDER)}
+    return sorted(out, key=lambda c: (order.get(c.split(" ", 1)[0], len(order)), c))
+
+
+def used_sources(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The sources of this run's data: manifest and project entries with a value in the panel or in a
+    comparison (crosschecks.csv), the researcher's tables (file, sha256, rows; from build_info.json), and the
+    reference files every build uses (registry, boundaries, population)."""
+    checks = load_table("crosschecks")
+    ids = set(panel["source_id"]) | set(checks["kept_source_id"].dropna()) | set(checks["other_source_id"].dropna())
+    entries = load_manifest() + project_sources()
+    data = [{"id": s.id, "citation": s.citation, "licence": s.licence, "sha256": s.sha256}
+            for s in entries if s.role == "indicator" and s.id in ids]
+    reference = [{"id": s.id, "citation": s.citation, "licence": s.licence, "sha256": s.sha256}
+                 for s in entries if s.role in ("crosswalk", "geometry")]
+    user = [t | {"id": f"user:{t['file']}"} for t in load_build_info().get("user_tables", [])]
+    unused = sorted(s.id for s in entries if s.role == "indicator" and s.id not in ids)
+    return {"data": data, "user": user, "reference": reference, "unused": unused}
+
+
 def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
     """The part of the site that needs only the panel (assets, data, the 126 province pages). The runner
     starts it with the notebooks, on cores the notebook workers leave idle. Returns its seconds."""
@@ -208,12 +284,15 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
             raise DataError("processed data missing; run `make data`", file=src)
         shutil.copy(src, site / "data" / name)
     env = _env()
-    common = {"run_id": run_id, "data_version": data_sha256[:12]}
     full = load_panel()
+    common = {"run_id": run_id, "data_version": data_sha256[:12], "credits": credits(full)}
+    successors = successor_blocks(full)
+    full = in_63(full)  # the 63 provinces' pages: their own coding only (2025 codes reuse old codes)
     # plain Python strings for the row-by-row series tables (iterating Arrow-backed strings is slow)
     panel = full.astype({c: object for c in full.columns if pd.api.types.is_string_dtype(full[c])})
     provinces = load_table("provinces")
     p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province")
+    merged_into = {c: list(g["province"]) for c, g in p63.sort_values("province_code").groupby("code_2025")}
     latest_year = int(full.loc[(full["index"] == "PAPI") & (full["indicator"] == "total"), "year"].max())
     cards = build_cards(full, provinces, latest_year)  # one per province with a PAPI score
     rows_by = {k: g for k, g in panel.groupby("province_code")}
@@ -242,8 +321,15 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
                 body = _MARKDOWN(render(card, lang)).replace("<h3", "<h4").replace("</h3>", "</h4>")
                 card_html = Markup(body.replace("<h2", "<h3").replace("</h2>", "</h3>"))  # escaped by _MARKDOWN
             other = "en" if lang == "vi" else "vi"
+            merged = merged_into.get(p.code_2025, [])
+            note = t["successor_same"] if len(merged) == 1 else t["successor_note"]
+            succ = [{"head": t["successor_head"].format(name=p.name_2025, index=b[f"label_{lang}"], year=b["year"]),
+                     "note": note.format(name=p.name_2025, code=p.code_2025, province=p.province, old=code, merged=", ".join(merged),
+                                         when=t["successor_when"].format(date=b["date"]) if b["year_to_date"] else ""),
+                     "index": b["index"], "rows": [r | {"label": r[f"label_{lang}"]} for r in b["rows"]]}
+                    for b in successors.get(str(p.code_2025), [])]
             page = tpl.render(**common, lang=lang, root="../", title=name, name=name, code=code, region=p.region if lang == "vi" else p.region_en,
-                              successor=p.name_2025, successor_code=p.code_2025, t=t, card_html=card_html, charts=charts,
+                              successor=p.name_2025, successor_code=p.code_2025, successor_blocks=succ, t=t, card_html=card_html, charts=charts,
                               series=_series(series_by.get(code, rows.iloc[0:0]), lang), other_lang_page=f"{code}-{other}.html", other_lang=other,
                               other_lang_label=t["other"])
             (site / "provinces" / f"{code}-{lang}.html").write_text(page, encoding="utf-8")
@@ -257,7 +343,8 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     site = run_dir / "site"
     env = _env()
-    common = {"run_id": manifest["run_id"], "data_version": manifest["data"]["indicators_sha256"][:12]}
+    panel = load_panel()
+    common = {"run_id": manifest["run_id"], "data_version": manifest["data"]["indicators_sha256"][:12], "credits": credits(panel)}
     provinces = load_table("provinces")
     p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province")
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True)
@@ -279,8 +366,7 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     search = [{"code": p.province_code, "name": p.province, "keys": sorted({normalize_name(a) for a in
                [p.province, p.province_ascii, p.province_en, p.full_name, *str(p.aliases).split("|")] if a and str(a) != "nan"})}
               for p in p63.itertuples()]
-    sources = [{"id": s.id, "citation": s.citation, "licence": s.licence, "sha256": s.sha256}
-               for s in load_manifest() + project_sources() if s.role == "indicator"]
+    sources = used_sources(panel)
     ok = [r for r in manifest["notebooks"] if r["status"] == "ok"]
     index = env.get_template("index.html").render(
         **common, lang="en", root="", title="Home", run_date=manifest["run_id"][:8], status=manifest["status"], n_ok=len(ok),

@@ -1,5 +1,7 @@
 """How far the panel agrees with the publishers and the press: every cross-source comparison grouped
-into families (official layouts, compiled vs official, press vs panel), with agreement rates."""
+into families (official layouts, compiled vs official, press vs panel), with agreement rates. Snapshots of a
+year-to-date index at different cut-offs (status "different cut-off") are a family of their own and never
+enter an agreement rate: a later measurement is not a second opinion on the same value."""
 
 from __future__ import annotations
 
@@ -12,11 +14,15 @@ FAMILY_ORDER = [
     "PCI cleaned panels vs official workbooks",
     "press and articles vs panel",
     "press vs press",
+    "snapshots at another cut-off (year-to-date index)",
 ]
+CUTOFF_STATUS = "different cut-off"
 
 
 def family(row: pd.Series) -> str:
     other, kept = str(row["other_source_id"]), str(row["kept_source_id"])
+    if row.get("status") == CUTOFF_STATUS:
+        return FAMILY_ORDER[5]
     if other.startswith("papi_subdims_"):
         return FAMILY_ORDER[0]
     if other.startswith("papi_official_"):
@@ -32,14 +38,16 @@ def family(row: pd.Series) -> str:
 
 def with_families(checks: pd.DataFrame) -> pd.DataFrame:
     out = checks.copy()
-    out["family"] = out.apply(family, axis=1)
+    out["family"] = out.apply(family, axis=1) if len(out) else pd.Series(dtype=str)
     out["agrees"] = out["status"] == "agree"
+    out["comparable"] = out["status"] != CUTOFF_STATUS  # a same-key comparison (agreement test)
     return out
 
 
 def agreement(checks: pd.DataFrame) -> pd.DataFrame:
     """Comparisons, agreements and the agreement rate per family, index, kind and source."""
     c = with_families(checks)
+    c = c[c["comparable"]]
     c["source"] = c["other_source_id"].str.replace(r"_\d{4}$", "_YYYY", regex=True)
     g = c.groupby(["family", "index", "kind", "source"], sort=False)
     out = g.agg(compared=("agrees", "size"), agree=("agrees", "sum")).reset_index()
@@ -63,3 +71,15 @@ def reported_papi_pci(checks: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame
         ["province", "year", "index", "indicator"]).index.isin(compared.set_index(["province", "year", "index", "indicator"]).index)]
     cols = list(compared.columns)
     return pd.concat([compared, unchecked[cols]], ignore_index=True).sort_values(["index", "year", "province", "indicator", "kind"])
+
+
+def cutoff_summary(checks: pd.DataFrame) -> pd.DataFrame:
+    """The snapshots of a year-to-date index compared at different cut-offs: per source pair, kind and
+    indicator, how many, and the median and largest absolute difference (points, or places for ranks)."""
+    c = checks[checks["status"] == CUTOFF_STATUS]
+    if c.empty:
+        return pd.DataFrame(columns=["index", "kind", "kept_source_id", "other_source_id", "indicator", "compared",
+                                     "median_abs_difference", "max_abs_difference"])
+    g = c.groupby(["index", "kind", "kept_source_id", "other_source_id", "indicator"], sort=True)["difference"]
+    out = g.agg(compared="size", median_abs_difference="median", max_abs_difference="max").reset_index()
+    return out

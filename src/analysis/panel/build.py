@@ -16,14 +16,15 @@ from tqdm import tqdm
 from .. import paths
 from ..errors import DataError
 from ..manifest import RELIABILITY_ORDER, Source, fetch_all, load_manifest, raw_fingerprint, sha256_file
-from ..registry import NATIONAL_CODE, Registry, build_provinces
+from ..registry import MERGER_DATE, NATIONAL_CODE, VINTAGE_34, VINTAGE_63, Registry, build_provinces
 from ..sources import ADAPTERS, UNCERTAINTY_ADAPTERS
 from ..sources.common import Context
-from ..sources.user import list_user_files, read_user_table
+from ..sources.user import list_user_files, read_user_table, user_table_inputs
 from .codebook import (
     MIN_QUARTILE_N,
     RANKED_INDICES,
     RANKING_RELIABILITY,
+    YEAR_TO_DATE_INDICES,
     build_codebook,
     defined_indicators,
     expected_scale_max,
@@ -32,10 +33,13 @@ from .io import write_processed
 from .schema import KEY, validate_candidates, validate_panel
 
 PANEL_COLUMNS = [
-    "province_code", "province", "year", "index", "indicator", "value", "scale_max", "method_version",
+    "province_code", "vintage", "province", "year", "index", "indicator", "value", "scale_max", "method_version",
     "source_id", "reliability", "grade", "date", "rank", "rank_of", "quartile", "rank_basis", "source_ref", "note",
 ]
 GRADE_ORDER = {"A": 0, "article": 1, "B": 2, "C": 3}
+CUTOFF_STATUS = "different cut-off"
+"""Status of a comparison between two snapshots of a year-to-date index at different dates: a later
+measurement, not a second opinion on the same value, so never a conflict."""
 
 
 @dataclass
@@ -69,8 +73,9 @@ def project_sources() -> list[Source]:
     return out
 
 
-def collect(sources: list[Source], ctx: Context, progress: bool) -> pd.DataFrame:
-    """Run every indicator adapter and the researcher's own tables."""
+def collect(sources: list[Source], ctx: Context, progress: bool) -> tuple[pd.DataFrame, list[dict]]:
+    """Run every indicator adapter and the researcher's own tables. Returns the observations and, for each
+    user table, what went in (file, sha256, rows; its mapping file if it has one) for the run's provenance."""
     frames = []
     todo = [s for s in sources if s.role == "indicator"] + project_sources()
     user_files, skipped = list_user_files(paths.user_dir())
@@ -82,21 +87,79 @@ def collect(sources: list[Source], ctx: Context, progress: bool) -> pd.DataFrame
         if src.adapter not in ADAPTERS:
             raise DataError("manifest names an unknown adapter", file=paths.manifest_path(), column="adapter", value=src.adapter)
         df = ADAPTERS[src.adapter](src, ctx)
+        df["vintage"] = df["vintage"].fillna(src.vintage)  # the coding the source declares for its names
         df["source_id"], df["reliability"], df["priority"] = src.id, src.reliability, src.priority
         frames.append(df)
         bar.update()
+    user_tables = []
     for path in user_files:
         df = read_user_table(path, notes=skipped)
         df["source_id"], df["reliability"], df["priority"] = f"user:{path.name}", "user", 1000
         frames.append(df)
+        user_tables.append(user_table_inputs(path, len(df)))
         bar.update()
     bar.close()
     for s in skipped:  # recorded in excluded.csv: nothing in the user folder is passed over silently
-        ctx.exclude("user", s.path, None, s.reason, "")
+        ctx.exclude("user", s.path, s.row, s.reason, s.content)
     out = pd.concat(frames, ignore_index=True)
     out["source_ref"] = out["source_ref"].fillna("").astype("string")
     out["date"] = out["date"].fillna("").astype("string")
-    return out
+    return out, user_tables
+
+
+def after_merger(year: int, date: str) -> bool | None:
+    """Whether a value describes a time after the 2025 merger (1 July 2025): True from 2026 or with a date
+    from July 2025, False up to 2024 or with an earlier 2025 date, None for 2025 without a month (either)."""
+    if year >= 2026:
+        return True
+    if year <= 2024:
+        return False
+    return date[:7] >= MERGER_DATE[:7] if len(date) >= 7 else None
+
+
+def assign_vintages(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Rows that declare no vintage (a researcher's table without the `vintage` column) take the one their
+    time implies: the 63 provinces before 1 July 2025, the 34 after. A 2025 value without a month could be
+    either; it is accepted only when its name exists in one vintage (Bắc Giang: the 63; the national row),
+    otherwise the build stops and asks for the column: "Bắc Ninh 2025" is code 27 before the merger and the
+    larger code 24 after it."""
+    todo = obs["vintage"].isna() | (obs["vintage"] == "")
+    if not todo.any():
+        return obs
+    sub = obs.loc[todo, ["province_raw", "year", "date", "_file", "_row"]]
+    implied: dict[tuple, str] = {}
+    out = obs["vintage"].astype("object").where(~todo)
+    for i, (name, year, date, file, row) in zip(sub.index, sub.itertuples(index=False), strict=True):
+        after = after_merger(int(year), str(date))
+        key = (name, after)
+        if key not in implied:
+            row = None if pd.isna(row) else int(row)
+            implied[key] = _implied_vintage(registry, name, int(year), after, file, row)
+        out.at[i] = implied[key]
+    obs["vintage"] = out.astype("string")
+    return obs
+
+
+def _implied_vintage(registry: Registry, name: object, year: int, after: bool | None, file: object, row: int | None) -> str:
+    old, new = registry.find(name, VINTAGE_63), registry.find(name, VINTAGE_34)
+    if after is False:
+        return VINTAGE_63
+    if after is True:
+        if new is None and old is not None and old != NATIONAL_CODE:
+            info = registry.table.loc[old]
+            raise DataError(
+                f"province did not exist in that year: {info['province']} (63-province code {old}) existed until 30 June 2025; "
+                f"from 1 July 2025 it is part of {info['name_2025']} (2025 code {info['code_2025']})",
+                file=file, row=row, column="year", value=year,
+                hint="Values after the merger name one of the 34 provinces of 2025; for a value from before it give a date "
+                     "before 2025-07 or add a `vintage` column (gso-2008)")
+        return VINTAGE_34
+    if old is not None and new is not None and not (old == new == NATIONAL_CODE):
+        raise DataError(
+            f"2025 without a month: {name!r} is a province of the 63 (code {old}) and of the 34 of 2025 (code {new}); "
+            "which one is meant?", file=file, row=row, column="vintage", value=name,
+            hint="Add a `vintage` column (gso-2008 for values before 1 July 2025, gso-2025 after) or a date (YYYY-MM)")
+    return VINTAGE_34 if old is None and new is not None else VINTAGE_63
 
 
 UNCERTAINTY_KEY = ["province_code", "year", "index", "indicator"]
@@ -137,25 +200,39 @@ def collect_uncertainty(sources: list[Source], ctx: Context, registry: Registry,
 
 
 def resolve_provinces(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    """Map every spelling to its GSO code; the first row of an unknown name is named in the error."""
-    firsts = obs.drop_duplicates("province_raw")
-    mapping = {}
-    for r in firsts[["province_raw", "_file", "_row"]].to_dict("records"):
+    """Map every spelling to its GSO code within the row's vintage; the first row of an unknown name is named
+    in the error. The row's vintage becomes its code's (Hà Tây gso-1991, the national row `national`)."""
+    obs = assign_vintages(obs, registry)
+    domain = obs["vintage"].where(obs["vintage"] == VINTAGE_34, VINTAGE_63)
+    firsts = obs.assign(_domain=domain).drop_duplicates(["province_raw", "_domain"])
+    mapping, vintages = {}, {}
+    for r in firsts[["province_raw", "_domain", "_file", "_row"]].to_dict("records"):
         row = None if pd.isna(r["_row"]) else int(r["_row"])
-        mapping[r["province_raw"]] = registry.resolve(r["province_raw"], file=r["_file"], row=row, column="province")
-    obs["province_code"] = obs["province_raw"].map(mapping).astype("string")
+        code = registry.resolve(r["province_raw"], vintage=r["_domain"], file=r["_file"], row=row, column="province")
+        mapping[(r["province_raw"], r["_domain"])] = code
+        vintages[(r["province_raw"], r["_domain"])] = registry.vintage(code, r["_domain"])
+    keys = list(zip(obs["province_raw"], domain, strict=True))
+    obs["province_code"] = pd.array([mapping[k] for k in keys], dtype="string")
+    obs["vintage"] = pd.array([vintages[k] for k in keys], dtype="string")
     return obs
 
 
 def record_spellings(provinces: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
-    """Add every spelling a raw file used for a province to its aliases, so provinces.csv documents them."""
-    seen = {c: set(map(str, g)) for c, g in obs.groupby("province_code")["province_raw"]}
+    """Add every spelling a raw file used for a province to its aliases (within its vintage), so provinces.csv
+    documents them."""
+    seen = {k: set(map(str, g)) for k, g in obs.groupby(["vintage", "province_code"])["province_raw"]}
     out = provinces.copy()
     out["aliases"] = [
-        "|".join(sorted((set(filter(None, str(a).split("|"))) | seen.get(c, set())) - {name}))
-        for c, name, a in zip(out["province_code"], out["province"], out["aliases"], strict=True)
+        "|".join(sorted((set(filter(None, str(a).split("|"))) | seen.get((v, c), set())) - {name}))
+        for c, v, name, a in zip(out["province_code"], out["vintage"], out["province"], out["aliases"], strict=True)
     ]
     return out
+
+
+def _names(df: pd.DataFrame, registry: Registry) -> pd.Series:
+    """Province names by code within each row's vintage (2025 "24" is Bắc Ninh, 63-province "24" Bắc Giang)."""
+    pairs = {(c, v): registry.name(c, v) for c, v in set(zip(df["province_code"], df["vintage"], strict=True))}
+    return pd.Series([pairs[(c, v)] for c, v in zip(df["province_code"], df["vintage"], strict=True)], index=df.index, dtype="string")
 
 
 def _fail_at(obs: pd.DataFrame, bad: pd.Series, message: str, column: str, hint: str | None = None) -> None:
@@ -169,16 +246,31 @@ def _fail_at(obs: pd.DataFrame, bad: pd.Series, message: str, column: str, hint:
 
 
 def check_existence(obs: pd.DataFrame, registry: Registry) -> None:
-    """A value for a province after its code stopped existing (Hà Tây after 2008; any province of the
-    63 after the 2025 merger) cannot be a real observation. The 63 codes also carry the years before 2008
-    (PCI 2005-2007), so only the end of a code's life is checked."""
-    active_to = obs["province_code"].map(registry.table["active_to"]).astype("Float64")
-    bad = (obs["year"].astype("Float64") > active_to).fillna(False)
-    if bad.any():
+    """A value for a province outside its lifetime cannot be a real observation: Hà Tây after 2008, any of the
+    63 after 30 June 2025, any of the 34 before 1 July 2025. The 63 codes also carry the years before 2008
+    (PCI 2005-2007), so only the end of their life is checked."""
+    old = obs["vintage"] != VINTAGE_34
+    t63, t34 = registry.table, registry.tables[VINTAGE_34]
+    active_to = obs["province_code"].map(t63["active_to"]).astype("Float64").where(old)
+    late = (obs["year"].astype("Float64") > active_to).fillna(False)
+    dated_late = old & (obs["vintage"] == VINTAGE_63) & (obs["year"] == 2025) & (obs["date"].str.slice(0, 7) >= MERGER_DATE[:7])
+    if late.any() or dated_late.any():
+        bad = late if late.any() else dated_late
         code = obs.loc[bad.to_numpy(), "province_code"].iloc[0]
-        info = registry.table.loc[code]
-        _fail_at(obs, bad, f"province did not exist in that year: {info['province']} existed until {info['active_to']}", "year",
-                 hint=str(info["note"]) or "The 63 provinces were merged into 34 in July 2025")
+        info = t63.loc[code]
+        until = "until 30 June 2025" if info["vintage"] == VINTAGE_63 else f"until {info['active_to']}"
+        succ = f"; from 1 July 2025 part of {info['name_2025']} (2025 code {info['code_2025']}, vintage gso-2025)" \
+            if info["vintage"] == VINTAGE_63 else ""
+        _fail_at(obs, bad, f"province did not exist in that year: {info['province']} existed {until}{succ}",
+                 "year" if late.any() else "date", hint=str(info["note"]) or "The 63 provinces were merged into 34 in July 2025")
+    new = obs["vintage"] == VINTAGE_34
+    early = new & ((obs["year"] < 2025) | ((obs["year"] == 2025) & (obs["date"].str.len() >= 7)
+                                          & (obs["date"].str.slice(0, 7) < MERGER_DATE[:7])))
+    if early.fillna(False).any():
+        code = obs.loc[early.fillna(False).to_numpy(), "province_code"].iloc[0]
+        _fail_at(obs, early.fillna(False), f"the 34 provinces of 2025 exist from 1 July 2025: {t34.at[code, 'province']} "
+                 f"(2025 code {code}) did not exist then", "year",
+                 hint="A value from before the merger names one of the 63 provinces (vintage gso-2008)")
 
 
 def check_defined_indicators(obs: pd.DataFrame) -> None:
@@ -265,7 +357,9 @@ def add_ranks(panel: pd.DataFrame) -> pd.DataFrame:
     panel.loc[has_rep, "rank_basis"] = "reported"
     ranked = (panel["index"].isin(RANKED_INDICES) & panel["reliability"].isin(RANKING_RELIABILITY)
               & (panel["province_code"] != NATIONAL_CODE) & ~panel["indicator"].str.endswith("_rank"))
-    grp = panel[ranked].groupby(["index", "indicator", "year", "date"])["value"]
+    # the 63 (with Hà Tây in PCI 2005-2007) and the 34 of 2025 are never ranked together
+    era = (panel["vintage"] == VINTAGE_34).rename("_era")
+    grp = panel[ranked].groupby(["index", "indicator", "year", "date", era[ranked]])["value"]
     panel.loc[ranked, "rank"] = grp.rank(method="min", ascending=False).astype("Int64")
     panel.loc[ranked, "rank_of"] = grp.transform("count").astype("Int64")
     panel.loc[ranked, "rank_basis"] = "computed"
@@ -280,23 +374,63 @@ def rank_checks(panel: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
     computed from the panel."""
     rep = reported[reported["rank"].notna()].copy()
     rep["base"] = rep["indicator"].str.replace(r"_rank$", "", regex=True)
-    comp = panel[panel["rank_basis"] == "computed"][["province_code", "year", "index", "indicator", "date", "rank", "rank_of", "source_id"]]
-    m = rep.merge(comp, left_on=["province_code", "year", "index", "base", "date"], right_on=["province_code", "year", "index", "indicator", "date"],
-                  suffixes=("", "_c"))
+    comp = panel[panel["rank_basis"] == "computed"][["province_code", "vintage", "year", "index", "indicator", "date", "rank", "rank_of",
+                                                     "source_id"]]
+    m = rep.merge(comp, left_on=["province_code", "vintage", "year", "index", "base", "date"],
+                  right_on=["province_code", "vintage", "year", "index", "indicator", "date"], suffixes=("", "_c"))
     if m.empty:
         return pd.DataFrame()
     same_rank = m["rank"] == m["rank_c"]
     same_n = m["rank_of"].isna() | (m["rank_of"] == m["rank_of_c"])
     status = np.select([same_rank & same_n, same_rank], ["agree", "rank agrees, ranked out of a different N"], "conflict")
     return pd.DataFrame({
-        "province_code": m["province_code"], "year": m["year"], "index": m["index"], "indicator": m["indicator"], "date": m["date"],
-        "kind": "rank", "kept_source_id": m["source_id_c"], "kept_reliability": "computed",
+        "province_code": m["province_code"], "vintage": m["vintage"], "year": m["year"], "index": m["index"], "indicator": m["indicator"],
+        "date": m["date"], "kind": "rank", "kept_source_id": m["source_id_c"], "kept_reliability": "computed",
         "kept_value": m["rank_c"].astype(float), "other_source_id": m["source_id"], "other_reliability": m["reliability"],
         "other_value": m["rank"].astype(float), "other_source_ref": m["source_ref"], "other_note": m["note"],
         "difference": (m["rank"] - m["rank_c"]).abs().astype(float), "tolerance": 0.0,
         "status": status,
         "rank_of_reported": m["rank_of"], "rank_of_computed": m["rank_of_c"],
     })
+
+
+def cutoff_checks(panel: pd.DataFrame) -> pd.DataFrame:
+    """Every snapshot of a year-to-date index (DVC766) against the reference snapshot of the same province,
+    vintage, year and indicator: the publisher's own data (official, compiled) at its latest cut-off. The two
+    766 workbooks (cut-offs 11 and 16 October 2025) and the press values (other days of 2025) measure the same
+    running score at other dates, so the difference is recorded with the status "different cut-off", never
+    as agreement or conflict. Published ranks (`<indicator>_rank` rows and ranks on value rows) likewise."""
+    ytd = panel[panel["index"].isin(YEAR_TO_DATE_INDICES) & (panel["date"] != "")].copy()
+    if ytd.empty:
+        return pd.DataFrame()
+    ytd["base"] = ytd["indicator"].str.replace(r"_rank$", "", regex=True)
+    ytd["_rel"] = ytd["reliability"].map(RELIABILITY_ORDER)
+    group = ["province_code", "vintage", "year", "index", "base"]
+    values = ytd[~ytd["indicator"].str.endswith("_rank")]
+    ref = (values[values["reliability"].isin(["official", "compiled"])].sort_values(["_rel", "date"], ascending=[True, False])
+           .drop_duplicates(group))
+    m = ytd.merge(ref[[*group, "date", "value", "rank", "rank_of", "source_id", "reliability"]], on=group, suffixes=("", "_ref"))
+    m = m[(m["date"] != m["date_ref"]) | (m["source_id"] != m["source_id_ref"])]
+    rows = []
+    for kind, part in (("value", m[~m["indicator"].str.endswith("_rank")]), ("rank", m[m["rank"].notna() & m["rank_ref"].notna()])):
+        mine = part["rank"].astype(float) if kind == "rank" else part["value"]
+        theirs = part["rank_ref"].astype(float) if kind == "rank" else part["value_ref"]
+        rows.append(pd.DataFrame({
+            "province_code": part["province_code"], "vintage": part["vintage"], "year": part["year"], "index": part["index"],
+            "indicator": part["base"], "date": part["date_ref"], "kind": kind, "kept_source_id": part["source_id_ref"],
+            "kept_reliability": part["reliability_ref"], "kept_value": theirs, "other_source_id": part["source_id"],
+            "other_reliability": part["reliability"], "other_value": mine, "other_source_ref": part["source_ref"],
+            "other_note": part["note"], "difference": (mine - theirs).abs(), "tolerance": np.nan, "status": CUTOFF_STATUS,
+            "other_date": part["date"], "rank_of_reported": part["rank_of"], "rank_of_computed": part["rank_of_ref"],
+        }))
+    return pd.concat(rows, ignore_index=True)
+
+
+def user_tables_info(user_tables: list[dict], panel: pd.DataFrame) -> list[dict]:
+    """Each researcher's table as it went into the run: file, sha256, rows read, rows kept in the panel (the
+    rest are second opinions on an official value, in crosschecks.csv), and its mapping file if any."""
+    kept = panel["source_id"].value_counts()
+    return [t | {"rows_in_panel": int(kept.get(f"user:{t['file']}", 0))} for t in user_tables]
 
 
 def build(progress: bool = True, write: bool = True, fetch: bool = True) -> BuildResult:
@@ -314,21 +448,22 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
     ctx = Context(raw={s.id: s.local_path for s in sources})
     provinces = build_provinces(ctx.raw)
     registry = Registry(provinces)
-    obs = collect(sources, ctx, progress)
+    obs, user_tables = collect(sources, ctx, progress)
     obs = prepare(obs, registry)
     provinces = record_spellings(provinces, obs)
     kept, checks = choose(obs)
     kept = kept.copy()
-    kept["province"] = kept["province_code"].map(registry.name).astype("string")
+    kept["province"] = _names(kept, registry)
     kept = add_ranks(kept)
     reported_rows = obs[obs["reliability"].isin(["reported", "user"])]
-    checks = pd.concat([checks, rank_checks(kept, reported_rows)], ignore_index=True)
-    checks.insert(1, "province", checks["province_code"].map(registry.name))
+    checks = pd.concat([checks, rank_checks(kept, reported_rows), cutoff_checks(kept)], ignore_index=True)
+    checks.insert(1, "province", _names(checks, registry))
+    checks["other_date"] = checks["other_date"].fillna("") if "other_date" in checks else ""
     panel = kept[PANEL_COLUMNS].sort_values(["index", "indicator", "year", "province_code", "date"]).reset_index(drop=True)
     for c in ("method_version", "grade", "note"):
         panel[c] = panel[c].fillna("").astype("string")
     validate_panel(panel)
-    conflicts = checks[checks["status"] != "agree"].copy()
+    conflicts = checks[~checks["status"].isin(["agree", CUTOFF_STATUS])].copy()
     conflicts["resolution"] = np.where(
         conflicts["kind"] == "rank", "published rank differs from the rank computed from the panel (" + conflicts["status"] + "); panel kept",
         "kept " + conflicts["kept_source_id"] + " (" + conflicts["kept_reliability"] + ") over " + conflicts["other_source_id"]
@@ -341,6 +476,7 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
         "raw_fingerprint": raw_fingerprint(sources),
         "sources": {s.id: s.sha256 for s in sources},
         "project_tables": {s.id: s.sha256 for s in project_sources()},
+        "user_tables": user_tables_info(user_tables, panel),
         "n_observations": len(panel), "n_candidates": len(obs), "n_crosschecks": len(checks),
         "n_conflicts": len(conflicts), "n_excluded": len(excluded),
         "user_files_ignored": [f"{Path(r.file).name}: {r.reason}" for r in excluded[excluded["source_id"] == "user"].itertuples()],

@@ -24,7 +24,7 @@ from ..errors import DataError
 
 UNITS = {"points", "percent", "percent_of_max", "index_0_1", "count", "rank"}
 BREAK_KINDS = {"method", "source", "discontinuity", "scale", "composition", "part"}
-INDEX_KEYS = {"label_vi", "label_en", "publisher", "ranked", "zero_is_missing", "closed"}
+INDEX_KEYS = {"label_vi", "label_en", "publisher", "ranked", "zero_is_missing", "closed", "year_to_date"}
 INDICATOR_KEYS = {"label_vi", "label_en", "unit", "scale", "parts", "years", "meaning_changes"}
 BREAK_KEYS = {"index", "indicators", "year", "kind", "comparable", "note"}
 
@@ -101,7 +101,10 @@ def parse_codebook(path: Path) -> Codebook:
         for key in ("label_vi", "label_en"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise DataError("every index needs a label", file=path, column=f"indices.{name}.{key}")
-        indices[name] = {"ranked": False, "zero_is_missing": False, "closed": False, "publisher": ""} | entry
+        for key in ("ranked", "zero_is_missing", "closed", "year_to_date"):
+            if key in entry and not isinstance(entry[key], bool):
+                raise DataError("expected true or false", file=path, column=f"indices.{name}.{key}", value=entry[key])
+        indices[name] = {"ranked": False, "zero_is_missing": False, "closed": False, "year_to_date": False, "publisher": ""} | entry
     indicators: dict[tuple[str, str], dict[str, Any]] = {}
     for index, group in (doc.get("indicators") or {}).items():
         if index not in indices:
@@ -364,6 +367,8 @@ def __getattr__(name: str) -> Any:
         return {i for i, info in cb.indices.items() if info["zero_is_missing"]}
     if name == "RANKED_INDICES":
         return {i for i, info in cb.indices.items() if info["ranked"]}
+    if name == "YEAR_TO_DATE_INDICES":
+        return {i for i, info in cb.indices.items() if info["year_to_date"]}
     if name == "INDEX_LABELS":
         return {i: (info["label_vi"], info["label_en"]) for i, info in cb.indices.items()}
     raise AttributeError(name)
@@ -394,7 +399,8 @@ def build_codebook(panel: pd.DataFrame) -> pd.DataFrame:
             "index": index, "indicator": indicator, "label_vi": vi, "label_en": en, "index_label_vi": ivi, "index_label_en": ien,
             "unit": info.get("unit", "rank" if indicator.endswith("_rank") else ""),
             "scale_max": scale_text, "higher_is_better": not indicator.endswith("_rank"), "years": _years(g["year"]),
-            "n_obs": len(g), "n_provinces": g["province_code"].nunique(),
+            # a province per code *and vintage*: 2025 code 24 (Bắc Ninh) is not 63-province code 24 (Bắc Giang)
+            "n_obs": len(g), "n_provinces": len(g[["vintage", "province_code"]].drop_duplicates()) if "vintage" in g else g["province_code"].nunique(),
             "method_versions": ", ".join(sorted(v for v in g["method_version"].dropna().unique() if v)),
             "reliability": ", ".join(sorted(g["reliability"].unique())),
             "meaning_changes": info.get("meaning_changes", ""),

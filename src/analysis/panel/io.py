@@ -211,8 +211,8 @@ def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
     if name not in allowed:
         raise DataError(f"unknown table; choose one of {sorted(allowed)}", value=name)
     # nullable dtypes keep whole-number columns with gaps (pci_id of the national row) as integers
-    return pd.read_csv(_require(processed, f"{name}.csv"), dtype={"province_code": str, "code_2025": str},
-                       dtype_backend="numpy_nullable")
+    text = {c: str for c in ("province_code", "code_2025", "merged_codes", "date", "other_date", "vintage")}
+    return pd.read_csv(_require(processed, f"{name}.csv"), dtype=text, dtype_backend="numpy_nullable")
 
 
 def load_build_info(processed: Path | None = None) -> dict:

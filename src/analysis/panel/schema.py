@@ -13,12 +13,17 @@ from .codebook import SCORE_INDICES
 
 INDEX_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 INDICATOR_PATTERN = r"^[a-z0-9][a-z0-9_.]*$"
-KEY = ["province_code", "year", "index", "indicator", "date"]
+KEY = ["province_code", "vintage", "year", "index", "indicator", "date"]
+"""One value per key. The vintage is part of it: code 24 in 2025 is Bắc Giang (gso-2008, until June) or Bắc
+Ninh (gso-2025, from July)."""
 RELIABILITY = ["official", "compiled", "reported", "user"]
+"""What a raw observation can be; `derived` (computed on demand, never stored) is PANEL_RELIABILITY's extra."""
+PANEL_RELIABILITY = [*RELIABILITY, "derived"]
+VINTAGES = ["gso-1991", "gso-2008", "gso-2025", "national"]
 
 
 def _within_scale(df: pd.DataFrame) -> pd.Series:
-    known = df["index"].isin(SCORE_INDICES | {"ONLINE_SERVICES"})
+    known = df["index"].isin(SCORE_INDICES | {"ONLINE_SERVICES", "DVC766"})
     below = df["scale_max"].isna() | (df["value"] <= df["scale_max"] * (1 + 1e-9) + 1e-9)
     nonneg = (df["value"] >= 0) | ~known
     return below & nonneg
@@ -36,6 +41,7 @@ def _expected_scale(df: pd.DataFrame) -> pd.Series:
 CANDIDATES = pa.DataFrameSchema(
     {
         "province_code": pa.Column(str, pa.Check.str_matches(r"^\d{2}$")),
+        "vintage": pa.Column(str, pa.Check.isin(VINTAGES)),
         "year": pa.Column("Int64", pa.Check.in_range(2005, 2030)),
         "index": pa.Column(str, pa.Check.str_matches(INDEX_PATTERN)),
         "indicator": pa.Column(str, pa.Check.str_matches(INDICATOR_PATTERN)),
@@ -61,6 +67,7 @@ CANDIDATES = pa.DataFrameSchema(
 PANEL = pa.DataFrameSchema(
     {
         "province_code": pa.Column(str, pa.Check.str_matches(r"^\d{2}$")),
+        "vintage": pa.Column(str, pa.Check.isin(VINTAGES)),
         "province": pa.Column(str, pa.Check.str_length(min_value=2)),
         "year": pa.Column("Int64", pa.Check.in_range(2005, 2030)),
         "index": pa.Column(str, pa.Check.str_matches(INDEX_PATTERN)),
@@ -69,7 +76,7 @@ PANEL = pa.DataFrameSchema(
         "scale_max": pa.Column(float, nullable=True),
         "method_version": pa.Column(str, nullable=True),
         "source_id": pa.Column(str),
-        "reliability": pa.Column(str, pa.Check.isin(RELIABILITY)),
+        "reliability": pa.Column(str, pa.Check.isin(PANEL_RELIABILITY)),
         "rank": pa.Column("Int64", pa.Check.ge(1), nullable=True),
         "rank_of": pa.Column("Int64", pa.Check.ge(1), nullable=True),
         "quartile": pa.Column("Int64", pa.Check.in_range(1, 4), nullable=True),

@@ -1,7 +1,11 @@
-"""Build the province table from the raw crosswalks and resolve any spelling to a GSO code.
+"""Build the province table from the raw crosswalks and resolve any spelling to a GSO code of a vintage.
 
-Codes are the 2-digit GSO codes of the 63-province vintage (2008 - 30 June 2025). The 2025 codes of the
-34 merged provinces reuse old codes of *other* provinces, so they live only in `code_2025`."""
+Two codings of Vietnam's provinces exist side by side and every code states which one it uses:
+`gso-2008`, the 63 provinces of 1 August 2008 - 30 June 2025 (with Hà Tây, `gso-1991`, until 2008), and
+`gso-2025`, the 34 provinces from 1 July 2025 (Resolution 202/2025/QH15). The 2025 codes reuse old codes
+of *other* provinces (2025 "24" Bắc Ninh is the old code of Bắc Giang; 2025 "80" Tây Ninh that of Long
+An), so a name is always resolved within a declared vintage and a code is meaningless without it. The
+national row `00` has vintage `national` and belongs to both."""
 
 from __future__ import annotations
 
@@ -21,6 +25,13 @@ from ..errors import DataError
 NATIONAL_CODE = "00"
 MIN_SIMILARITY = 0.9
 HA_TAY_CODE = "28"
+VINTAGE_63 = "gso-2008"
+VINTAGE_34 = "gso-2025"
+VINTAGES = ("gso-1991", VINTAGE_63, VINTAGE_34, "national")
+RESOLUTION_VINTAGES = (VINTAGE_63, VINTAGE_34)
+"""The codings a source may declare for its names: gso-2008 also finds Hà Tây (gso-1991) and the national
+row; gso-2025 finds the 34 provinces and the national row."""
+MERGER_DATE = "2025-07-01"
 
 # GSO socio-economic regions (6) from the 8 geographic regions of the GSO catalogue; Quảng Ninh (22) is
 # counted in the Red River Delta by GSO.
@@ -57,7 +68,17 @@ EXTRA_ALIASES = {
     "00": ["Cả nước", "Toàn quốc", "Việt Nam", "Vietnam", "national", "ALL", "ALL (national/provincial average)"],
 }
 
+# Spellings of the 2025 provinces (vintage gso-2025) beyond their names, full names and "UBND ..." forms.
+EXTRA_ALIASES_2025 = {
+    "79": ["TP HCM", "TP.HCM", "Tp.HCM", "HCMC", "HCM", "Hồ Chí Minh city", "Ho Chi Minh City"],
+    "46": ["TP Huế", "TP. Huế", "Thừa Thiên Huế", "Thua Thien Hue"],  # renamed, same territory and code
+    "01": ["Hanoi", "Thủ đô Hà Nội"],
+    "48": ["Danang"],
+    "66": ["Dak Lak", "Đăk Lăk", "Daklak"],
+}
+
 _PREFIX = re.compile(r"^(thanh pho|tinh|tp\.?|t\.p\.?)\s+")
+_AUTHORITY = re.compile(r"^(ubnd|uy ban nhan dan)\s+")  # the portal names a province by its People's Committee
 _SUFFIX = re.compile(r"\s+(city|province)$")
 
 
@@ -67,6 +88,7 @@ def normalize_name(name: str) -> str:
     text = unidecode(text)
     text = re.sub(r"[._\-–,()/]+", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
+    text = _AUTHORITY.sub("", text)
     text = _PREFIX.sub("", text)
     text = _SUFFIX.sub("", text)
     return re.sub(r"[^a-z0-9]", "", text)
@@ -184,60 +206,170 @@ def build_provinces(raw: dict[str, Path]) -> pd.DataFrame:
     for code, al in EXTRA_ALIASES.items():
         idx = prov.index[prov["province_code"] == code]
         prov.at[idx[0], "aliases"] = set(prov.at[idx[0], "aliases"]) | set(al)
+    prov = pd.concat([prov, provinces_2025(prov, new)], ignore_index=True)
     prov["aliases"] = prov["aliases"].map(lambda s: "|".join(sorted({a for a in s if isinstance(a, str) and a})))
     prov["note"] = prov.get("note", pd.Series(dtype=str)).fillna("")
     cols = [
         "province_code", "province", "province_ascii", "province_en", "full_name", "vintage", "active_from", "active_to",
         "region", "region_en", "region_code_8", "pci_id", "papi_id", "papi_subdims_id", "code_2025", "name_2025",
-        "population_2020", "aliases", "note",
+        "merged_codes", "population_2020", "aliases", "note",
     ]
-    out = prov[cols].copy()
+    out = prov.reindex(columns=cols).copy()
+    out["merged_codes"] = out["merged_codes"].fillna("")
     for c in ("active_from", "active_to", "region_code_8", "pci_id", "papi_id", "population_2020"):
         out[c] = out[c].astype("Int64")
-    return out.sort_values("province_code").reset_index(drop=True)
+    order = out["vintage"].map({"national": 0, "gso-1991": 1, VINTAGE_63: 1, VINTAGE_34: 2})
+    return out.assign(_o=order).sort_values(["_o", "province_code"]).drop(columns="_o").reset_index(drop=True)
+
+
+def provinces_2025(prov: pd.DataFrame, new: list[dict]) -> pd.DataFrame:
+    """The 34 provinces of 2025 (vintage gso-2025) from the new list (codes and names) and the 63 they merge.
+
+    Population is the sum of the merged provinces' 2020 population (no 2025 figure is in the mirror). The
+    region is the socio-economic region holding most of that population: six of the 34 merge provinces of
+    two regions (e.g. Lâm Đồng with Bình Thuận), and the note says so. Aliases are every form the raw files
+    use: the short and full name, "UBND tỉnh X" / "UBND Thành phố X" (the portal's People's Committee), the
+    English and ASCII name, and "TP HCM"-style abbreviations."""
+    old = prov[prov["vintage"] == VINTAGE_63]
+    rows = []
+    for n in new:
+        code, full = str(n["province_code"]), str(n["name"])
+        short = full.removeprefix("Thành phố ")
+        city = full.startswith("Thành phố ")
+        merged = old[old["code_2025"] == code].sort_values("province_code")
+        if merged.empty:
+            raise DataError("a 2025 province merges none of the 63", value=f"{code} {full}")
+        same = merged[merged["province"].map(normalize_name) == normalize_name(short)]
+        en = str(same["province_en"].iloc[0]) if len(same) else unidecode(short)
+        pop = merged.groupby("region")["population_2020"].sum().sort_values(ascending=False)
+        region = str(pop.index[0])
+        region_en = str(merged.loc[merged["region"] == region, "region_en"].iloc[0])
+        names = ", ".join(f"{r.province} ({r.province_code})" for r in merged.itertuples())
+        what = f"merges {names}" if len(merged) > 1 else f"the territory of {names}"
+        note = f"from 1 July 2025 (Resolution 202/2025/QH15); {what} (63-province codes)"
+        if len(pop) > 1:
+            note += f"; spans the regions {' and '.join(pop.index)} (region shown: the one with most of the 2020 population)"
+        full_name = full if city else f"Tỉnh {full}"
+        aliases = {short, full, full_name, en, unidecode(short.replace("Đ", "D").replace("đ", "d")),
+                   f"UBND {full}" if city else f"UBND tỉnh {short}", f"Ủy ban nhân dân {full_name.lower()[0]}{full_name[1:]}"}
+        aliases |= set(EXTRA_ALIASES_2025.get(code, []))
+        rows.append({
+            "province_code": code, "province": short, "province_ascii": unidecode(short.replace("Đ", "D").replace("đ", "d")),
+            "province_en": en, "full_name": full_name, "vintage": VINTAGE_34, "active_from": 2025, "active_to": pd.NA,
+            "region": region, "region_en": region_en, "code_2025": code, "name_2025": full,
+            "merged_codes": "|".join(merged["province_code"]), "population_2020": int(merged["population_2020"].sum()),
+            "aliases": aliases, "note": note,
+        })
+    out = pd.DataFrame(rows)
+    if len(out) != 34 or out["province_code"].duplicated().any():
+        raise DataError(f"the 2025 province list has {len(out)} provinces, expected 34 distinct codes")
+    if set(old["code_2025"]) != set(out["province_code"]):
+        raise DataError("the merger mapping and the 2025 province list disagree", value=sorted(set(old["code_2025"]) ^ set(out["province_code"])))
+    return out
+
+
+def in_domain(vintage: pd.Series, domain: str) -> pd.Series:
+    """Whether rows of a province table (or panel) belong to a resolution vintage: gso-2008 is the 63 with
+    Hà Tây (gso-1991) and the national row; gso-2025 is the 34 with the national row."""
+    if domain == VINTAGE_34:
+        return vintage.isin([VINTAGE_34, "national"])
+    return vintage.isin([VINTAGE_63, "gso-1991", "national"])
 
 
 class Registry:
-    """Resolves any spelling to a GSO code; an unknown name is an error listing the closest known names."""
+    """Resolves any spelling to a GSO code within a declared vintage; an unknown name is an error listing
+    the closest known names. "Bắc Ninh" is code 27 in gso-2008 and code 24 in gso-2025, and a name of one
+    vintage never resolves to a code of the other.
+
+    `table` is the 63-province coding (gso-2008 with Hà Tây and the national row: codes unique), kept as the
+    default for every 63-province consumer; `tables[vintage]` holds each resolution vintage."""
 
     def __init__(self, provinces: pd.DataFrame) -> None:
-        self.table = provinces.set_index("province_code", drop=False)
-        self._keys: dict[str, str] = {}
-        for code, name, aliases in zip(provinces["province_code"], provinces["province"], provinces["aliases"], strict=True):
-            for a in [name, *str(aliases).split("|")]:
-                if a:
-                    self._keys.setdefault(normalize_name(a), code)
+        vintage = provinces["vintage"] if "vintage" in provinces else pd.Series(VINTAGE_63, index=provinces.index)
+        self.tables = {v: provinces[in_domain(vintage, v)].set_index("province_code", drop=False) for v in RESOLUTION_VINTAGES}
+        self.table = self.tables[VINTAGE_63]
+        self._key_cache: dict[str, dict[str, str]] = {}
 
-    def name(self, code: str) -> str:
-        return str(self.table.at[code, "province"])
+    def _keys(self, vintage: str) -> dict[str, str]:
+        """Normalised spelling -> code within one vintage, built on first use (most callers need one vintage)."""
+        if vintage not in self._key_cache:
+            t = self.tables[vintage]
+            keys: dict[str, str] = {}
+            for code, name, aliases in zip(t["province_code"], t["province"], t["aliases"], strict=True):
+                for a in [name, *str(aliases).split("|")]:
+                    if a and a != "nan":
+                        keys.setdefault(normalize_name(a), code)
+            self._key_cache[vintage] = keys
+        return self._key_cache[vintage]
+
+    def name(self, code: str, vintage: str = VINTAGE_63) -> str:
+        return str(self.tables[_domain(vintage)].at[code, "province"])
+
+    def vintage(self, code: str, domain: str = VINTAGE_63) -> str:
+        """The vintage of a resolved code: gso-1991 for Hà Tây, national for 00, else the domain's."""
+        return str(self.tables[domain].at[code, "vintage"])
 
     @property
     def codes_63(self) -> list[str]:
         t = self.table
-        return sorted(t.index[t["vintage"] == "gso-2008"])
+        return sorted(t.index[t["vintage"] == VINTAGE_63])
 
-    def resolve(self, name: object, *, file: object = None, row: int | None = None, column: str | None = None) -> str:
+    @property
+    def codes_34(self) -> list[str]:
+        t = self.tables[VINTAGE_34]
+        return sorted(t.index[t["vintage"] == VINTAGE_34])
+
+    def find(self, name: object, vintage: str = VINTAGE_63) -> str | None:
+        """The code of `name` in `vintage`, or None (no error): for callers that try several vintages."""
+        if name is None or (isinstance(name, float) and pd.isna(name)) or not str(name).strip():
+            return None
+        text = str(name).strip()
+        if re.fullmatch(r"\d{2}", text):
+            return text if text in self.tables[vintage].index else None
+        return self._resolve_cached(text, vintage)
+
+    def resolve(self, name: object, *, vintage: str = VINTAGE_63, file: object = None, row: int | None = None,
+                column: str | None = None) -> str:
+        if vintage not in RESOLUTION_VINTAGES:
+            raise DataError(f"unknown province vintage (use one of {', '.join(RESOLUTION_VINTAGES)})", file=file, row=row,
+                            column="vintage", value=vintage)
         if name is None or (isinstance(name, float) and pd.isna(name)) or not str(name).strip():
             raise DataError("province name is empty", file=file, row=row, column=column, value=name)
-        text = str(name).strip()
-        if re.fullmatch(r"\d{2}", text) and text in self.table.index:  # already a GSO code
-            return text
-        code = self._resolve_cached(text)
-        if code is None:
-            close = difflib.get_close_matches(normalize_name(name), list(self._keys), n=3, cutoff=0.6)
-            names = [self.name(self._keys[k]) for k in close]
-            raise DataError(
-                "unknown province name",
-                file=file, row=row, column=column, value=name,
-                hint=f"Closest known names: {', '.join(dict.fromkeys(names)) or 'none'}",
-            )
-        return code
-
-    @lru_cache(maxsize=4096)  # noqa: B019 - one registry per build; names repeat thousands of times
-    def _resolve_cached(self, name: str) -> str | None:
-        code = self._keys.get(normalize_name(name))
+        code = self.find(name, vintage)
         if code is not None:
             return code
+        other = VINTAGE_34 if vintage == VINTAGE_63 else VINTAGE_63
+        elsewhere = self.find(name, other)
+        if elsewhere is not None and vintage == VINTAGE_34:
+            info = self.tables[other].loc[elsewhere]
+            raise DataError(
+                f"not a province of the 34 of 2025 (vintage {vintage}): {info['province']} (63-province code {elsewhere}) was merged "
+                f"into {info['name_2025']} (2025 code {info['code_2025']}) on 1 July 2025",
+                file=file, row=row, column=column, value=name,
+                hint="Use the 2025 province, or declare the 63-province vintage (gso-2008) for values before the merger")
+        if elsewhere is not None:
+            raise DataError(f"not a province of the 63-province vintage ({vintage}): it is a province of the 34 of 2025 (code {elsewhere})",
+                            file=file, row=row, column=column, value=name,
+                            hint="Declare vintage gso-2025 for values of the 34 provinces from 1 July 2025")
+        keys = self._keys(vintage)
+        close = difflib.get_close_matches(normalize_name(name), list(keys), n=3, cutoff=0.6)
+        names = [self.name(keys[k], vintage) for k in close]
+        raise DataError(
+            "unknown province name",
+            file=file, row=row, column=column, value=name,
+            hint=f"Closest known names: {', '.join(dict.fromkeys(names)) or 'none'}",
+        )
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - one registry per build; names repeat thousands of times
+    def _resolve_cached(self, name: str, vintage: str) -> str | None:
+        keys = self._keys(vintage)
+        key = normalize_name(name)
+        code = keys.get(key)
+        if code is not None:
+            return code
+        if vintage == VINTAGE_34:  # the address parser knows the 63; for the 34 only a near-identical spelling
+            close = difflib.get_close_matches(key, list(keys), n=1, cutoff=MIN_SIMILARITY)
+            return keys[close[0]] if close else None
         from vietnamadminunits import ParseMode, parse_address
 
         try:
@@ -245,10 +377,14 @@ class Registry:
         except Exception:  # the parser raises on odd input; an unresolved name is reported by the caller
             return None
         got = getattr(parsed, "province_code", None)
-        if got not in self.table.index or self.table.at[got, "vintage"] != "gso-2008":
+        if got not in self.table.index or self.table.at[got, "vintage"] != VINTAGE_63:
             return None
         # The parser also matches names that merely contain a province ("Binh Duong Tay"); for research
         # data only a near-identical spelling (a typo, a stray letter) is accepted.
-        key = normalize_name(name)
-        best = max(difflib.SequenceMatcher(None, key, k).ratio() for k, c in self._keys.items() if c == got)
+        best = max(difflib.SequenceMatcher(None, key, k).ratio() for k, c in keys.items() if c == got)
         return got if best >= MIN_SIMILARITY else None
+
+
+def _domain(vintage: str) -> str:
+    """The resolution vintage a row's vintage belongs to (Hà Tây and national rows to the 63's)."""
+    return VINTAGE_34 if vintage == VINTAGE_34 else VINTAGE_63

@@ -66,8 +66,9 @@ def _data_provenance() -> dict[str, Any]:
     if not parquet.exists():
         raise DataError("processed data not found; run `make data` first", file=parquet)
     info = load_build_info()
+    # a researcher's table is an input like any raw file: file, sha256 and rows (and its mapping file)
     return {"indicators_sha256": hashlib.sha256(parquet.read_bytes()).hexdigest(), "raw_fingerprint": info["raw_fingerprint"],
-            "raw_sources": info["sources"]}
+            "raw_sources": info["sources"], "user_tables": info.get("user_tables", [])}
 
 
 def _require_kernel(name: str) -> None:

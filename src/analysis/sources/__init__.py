@@ -3,7 +3,7 @@ columns of `common.OBS_COLUMNS`; the manifest's `adapter:` key names the functio
 
 from __future__ import annotations
 
-from . import papi, pci, reported
+from . import dvc766, papi, pci, reported
 from .common import Adapter
 
 ADAPTERS: dict[str, Adapter] = {
@@ -16,6 +16,7 @@ ADAPTERS: dict[str, Adapter] = {
     "mic_egov_2017": reported.read_mic_egov_2017,
     "news_reported": reported.read_news,
     "reported_table": reported.read_reported_table,
+    "dvc766_workbook": dvc766.read_workbook,
 }
 # role `uncertainty`: standard errors published beside the scores (data/processed/uncertainty.csv)
 UNCERTAINTY_ADAPTERS: dict[str, Adapter] = {"papi_uncertainty": papi.read_uncertainty}

@@ -17,10 +17,11 @@ from ..errors import DataError
 from ..manifest import Source
 
 # Columns every adapter returns. `province_raw` is the spelling in the file (resolved later by the
-# registry); `_file`, `_row`, `_column` locate the value for error messages; `_tol` is the absolute
-# tolerance the value's precision allows when compared with another source.
+# registry) within its `vintage` (gso-2008 or gso-2025; empty = the source's declared vintage, or for a
+# researcher's row the vintage its date implies); `_file`, `_row`, `_column` locate the value for error
+# messages; `_tol` is the absolute tolerance the value's precision allows when compared with another source.
 OBS_COLUMNS = [
-    "province_raw", "year", "index", "indicator", "value", "scale_max", "method_version", "date",
+    "province_raw", "vintage", "year", "index", "indicator", "value", "scale_max", "method_version", "date",
     "rank", "rank_of", "grade", "note", "source_ref", "_file", "_row", "_column", "_tol",
 ]
 
@@ -119,6 +120,6 @@ def obs_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
         df[c] = df[c].astype("float64")
     for c in ("rank", "rank_of", "_row"):
         df[c] = df[c].astype("Int64")
-    for c in ("province_raw", "index", "indicator", "method_version", "date", "grade", "note", "source_ref", "_file", "_column"):
+    for c in ("province_raw", "vintage", "index", "indicator", "method_version", "date", "grade", "note", "source_ref", "_file", "_column"):
         df[c] = df[c].astype("string")
     return df

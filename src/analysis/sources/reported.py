@@ -1,7 +1,9 @@
 """Reported values: the DTI 2022 rank list, the partial 2017 e-government ranking, the values quoted in
 the press, and the project's own transcription of the provincial articles. Each row keeps its page
 address (`source_ref`) and reliability grade; a row with only a rank becomes an `<indicator>_rank`
-observation, and a row with neither value nor rank is recorded as excluded, never dropped silently."""
+observation, and a row with neither value nor rank is recorded as excluded, never dropped silently.
+Values of the 34 provinces of 2025 keep their 2025 names and codes (vintage gso-2025), never a 63-province
+code; values of the Decision 766 index are snapshots and carry a date."""
 
 from __future__ import annotations
 
@@ -29,8 +31,8 @@ NEWS_INDICATORS: dict[str, tuple[str, str]] = {
     "ICT_INDEX_human_resources": ("ICT_INDEX", "human_resources"),
     "ICT_INDEX_IT_application": ("ICT_INDEX", "it_application"),
     "ICT_INDEX_online_public_services": ("ICT_INDEX", "online_public_services"),
-    "DVC_766_index_total": ("ONLINE_SERVICES", "dvc766_total"),
-    "DVC_766_online_services_component": ("ONLINE_SERVICES", "dvc766_online_component"),
+    "DVC_766_index_total": ("DVC766", "total"),
+    "DVC_766_online_services_component": ("DVC766", "clgq"),  # "points of 22": online_22 (see DVC766_BY_UNIT)
     "online_dossier_share": ("ONLINE_SERVICES", "online_dossier_share"),
     "DVC_online_full_process_count": ("ONLINE_SERVICES", "full_process_services"),
     "DVC_online_partial_count": ("ONLINE_SERVICES", "partial_services"),
@@ -43,6 +45,11 @@ NEWS_INDICATORS: dict[str, tuple[str, str]] = {
     "online_payment_dossier_share": ("ONLINE_SERVICES", "online_payment_dossier_share"),
     "online_payment_national_portal": ("ONLINE_SERVICES", "online_payment_national_portal"),
 }
+DVC766_BY_UNIT = {("DVC766", "clgq", "points of 22"): "online_22"}
+"""The press's "online services component" of the 766 index is the 12-point online-services component of the
+2025 workbooks when quoted out of 12; out of 22 it is a component the workbooks do not have (codebook)."""
+_DAY = re.compile(r"\b(\d{1,2})-(\d{1,2})-(\d{4})\b")
+POST_MERGER = ("34-province", "post-merger")
 UNIT_MAX = {
     "percent of max (0-100)": 100.0, "percent": 100.0, "percent of dossiers": 100.0, "index 0-1": 1.0,
     "points of 100": 100.0, "points of 22": 22.0, "points of 12": 12.0, "count": None, "rank": None,
@@ -51,9 +58,10 @@ UNIT_MAX = {
 
 def _obs(name: object, year: int, index: str, indicator: str, value: float, scale_max: float | None, *,
          rank: int | None = None, rank_of: int | None = None, grade: str | None = None, note: str = "",
-         source_ref: str = "", date: str | None = None, file: str, row: int, column: str, tol: float = 1e-3) -> dict[str, Any]:
+         source_ref: str = "", date: str | None = None, file: str, row: int, column: str, tol: float = 1e-3,
+         vintage: str | None = None) -> dict[str, Any]:
     return {
-        "province_raw": name, "year": year, "index": index, "indicator": indicator, "value": value,
+        "province_raw": name, "vintage": vintage, "year": year, "index": index, "indicator": indicator, "value": value,
         "scale_max": scale_max, "method_version": "", "date": date, "rank": rank, "rank_of": rank_of, "grade": grade,
         "note": note, "source_ref": source_ref, "_file": file, "_row": row, "_column": column, "_tol": tol,
     }
@@ -112,8 +120,31 @@ def read_mic_egov_2017(src: Source, ctx: Context) -> pd.DataFrame:
     return obs_frame(recs)
 
 
+def _vintage_pages(df: pd.DataFrame) -> set[str]:
+    """Pages that report on the 34 provinces of 2025: a rank out of 34, or the note says so. Every value quoted
+    from such a page uses the 2025 names (Sơn La's component is on the same page as its rank out of 34)."""
+    pages = set()
+    for r in df.to_dict("records"):
+        text = f"{r['note']} {r['value_as_reported']}".lower()
+        if str(r["rank_out_of"]).strip() == "34" or any(m in text for m in POST_MERGER):
+            pages.add(r["source_url"])
+    return pages
+
+
+def _snapshot_date(year: int, quote: str) -> str:
+    """A year-to-date index value is a snapshot: the day when the quote states one (d-m-yyyy), else the
+    year alone, which says 'some day of that year, not stated' and never equals a dated cut-off."""
+    m = _DAY.search(quote)
+    if m and int(m.group(3)) == year:
+        return f"{m.group(3)}-{int(m.group(2)):02d}-{int(m.group(1)):02d}"
+    return str(year)
+
+
 def read_news(src: Source, ctx: Context) -> pd.DataFrame:
+    from ..panel.codebook import YEAR_TO_DATE_INDICES
+
     file, df = _read_csv(src)
+    pages_2025 = _vintage_pages(df)
     recs = []
     for i, r in enumerate(df.to_dict("records"), start=2):
         ind = r["indicator"]
@@ -123,16 +154,16 @@ def read_news(src: Source, ctx: Context) -> pd.DataFrame:
         unit = r["unit"]
         if unit not in UNIT_MAX:
             raise DataError("unknown unit", file=file, row=i, column="unit", value=unit)
+        code = DVC766_BY_UNIT.get((index, code, unit), code)
         rank_of = _int(r["rank_out_of"], file=file, row=i, column="rank_out_of")
-        text = f"{r['note']} {r['value_as_reported']}".lower()
-        if rank_of == 34 or "34-province" in text or "post-merger" in text:
-            ctx.exclude(src.id, file, i, "refers to the 34 provinces after the July 2025 merger, not the 63-province vintage", r)
-            continue
+        vintage = "gso-2025" if r["source_url"] in pages_2025 else "gso-2008"
         year = int(r["year"])
         value = parse_number(r["value"], file=file, row=i, column="value")
         rank = _int(r["rank"], file=file, row=i, column="rank")
         quote = r["value_as_reported"] + (f" [{r['note']}]" if r["note"] else "")
-        common = {"grade": r["reliability"], "note": quote, "source_ref": r["source_url"], "file": file, "row": i}
+        date = _snapshot_date(year, r["value_as_reported"]) if index in YEAR_TO_DATE_INDICES else None
+        common = {"grade": r["reliability"], "note": quote, "source_ref": r["source_url"], "file": file, "row": i,
+                  "vintage": vintage, "date": date}
         if value is not None:
             scale = UNIT_MAX[unit]
             if unit == "rank":

@@ -5,7 +5,13 @@ without BOM, comma-separated, decimal points, the template's columns and nothing
 row (leave a row out rather than write 0). Workbooks are read cell by cell with their number formats, so a
 cell that shows 84.5% is read as 84.5 (what the researcher sees), not as Excel's stored 0.845. Duplicate
 rows are checked after province names are resolved (`panel.build.check_user_duplicates`), so two spellings
-of one province are one key."""
+of one province are one key.
+
+A table in another layout (a ministry's wide sheet: STT, province, score, rank, field scores) is read
+through a mapping file beside it (`<table>.mapping.yml`, see `sources.mapping`); its rows pass through the
+same per-value checks (`validate_record`) as the template's. Each row may declare the province `vintage`
+(gso-2008 for the 63, gso-2025 for the 34 of 2025); without it the build infers it from the year and date
+(`panel.build.assign_vintages`)."""
 
 from __future__ import annotations
 
@@ -21,10 +27,13 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataError
+from ..manifest import sha256_file
 from .common import decimals_tolerance, obs_frame, parse_number
 
 REQUIRED = ["province", "year", "index", "indicator", "value", "unit", "source", "note"]
-OPTIONAL = ["scale_max", "date"]
+OPTIONAL = ["scale_max", "date", "vintage"]
+VINTAGES = ("gso-2008", "gso-2025")
+MAPPING_SUFFIXES = (".mapping.yml", ".mapping.yaml")
 TABLE_SUFFIXES = (".csv", ".xlsx")
 _INDEX = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _INDICATOR = re.compile(r"^[a-z0-9][a-z0-9_.]*$")
@@ -34,10 +43,30 @@ _FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.')  # quoted text and escaped charact
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file in the user folder that is not read, and why (reported, never silent)."""
+    """A file in the user folder (or a row of a mapped table) that is not read, and why (reported, never
+    silent)."""
 
     path: Path
     reason: str
+    row: int | None = None
+    content: str = ""
+
+
+def mapping_for(path: Path) -> Path | None:
+    """The mapping file beside a table (`x.xlsx` -> `x.mapping.yml`), if there is one."""
+    for suffix in MAPPING_SUFFIXES:
+        m = path.with_name(path.stem + suffix)
+        if m.is_file():
+            return m
+    return None
+
+
+def user_table_inputs(path: Path, rows: int) -> dict[str, Any]:
+    """What a user table contributed, for build_info.json and the run manifest: file, sha256, rows read, and
+    its mapping file (name and sha256) when it was read through one."""
+    mapping = mapping_for(path)
+    return {"file": path.name, "sha256": sha256_file(path), "rows": int(rows),
+            "mapping": None if mapping is None else {"file": mapping.name, "sha256": sha256_file(mapping)}}
 
 
 def list_user_files(folder: Path) -> tuple[list[Path], list[Skipped]]:
@@ -50,6 +79,14 @@ def list_user_files(folder: Path) -> tuple[list[Path], list[Skipped]]:
     skipped: list[Skipped] = []
     for path in sorted(folder.iterdir()):
         name = path.name
+        if name.lower().endswith(MAPPING_SUFFIXES) and not name.startswith((".", "~")):
+            stem = name[: name.lower().rindex(".mapping.")]
+            found = [path.with_name(stem + s) for s in TABLE_SUFFIXES if path.with_name(stem + s).is_file()]
+            if len(found) != 1:
+                what = "no table" if not found else "two tables"
+                raise DataError(f"mapping file with {what} beside it", file=path, value=name,
+                                hint=f"A mapping describes exactly one table of the same name: {stem}.csv or {stem}.xlsx")
+            continue  # read with its table
         if name.startswith("~$"):
             skipped.append(Skipped(path, "Excel lock file (the table is open in Excel); ignored"))
         elif name.startswith(".~lock.") or name.endswith(("#", "~")) or name.startswith("#"):
@@ -205,43 +242,64 @@ def _records(path: Path, label: str, rows: list[list[Any]]) -> list[dict[str, An
         if extra and (label == str(path) or any(c not in (None, "") for c in extra)):
             raise DataError(f"row has {len(row)} fields, header has {len(header)}", file=label, row=r,
                             hint="Check for a decimal comma or an unquoted comma inside a field")
-
-        def cell(col: str, row: list[Any] = row) -> Any:
-            i = pos.get(col)
-            return row[i] if i is not None and i < len(row) else None
-
-        def text(col: str) -> str:
-            v = cell(col)
-            return "" if v is None else str(v).strip()
-
-        year_v = parse_number(cell("year"), file=label, row=r, column="year")
-        if year_v is None or not 1990 <= year_v <= 2100 or year_v != int(year_v):
-            raise DataError("year must be a whole number between 1990 and 2100", file=label, row=r, column="year", value=cell("year"))
-        index = text("index")
-        if not _INDEX.match(index):
-            raise DataError("index must be upper case letters, digits and _ (e.g. PAR_INDEX)", file=label, row=r, column="index", value=index)
-        indicator = text("indicator")
-        if not _INDICATOR.match(indicator):
-            raise DataError("indicator must be lower case letters, digits, _ and . (e.g. total, d8)", file=label, row=r,
-                            column="indicator", value=indicator)
-        value = parse_number(cell("value"), file=label, row=r, column="value")
-        if value is None:
-            raise DataError("value is empty", file=label, row=r, column="value",
-                            hint="Leave out rows with no published value; never write 0 for missing")
-        for col in ("unit", "source"):
-            if not text(col):
-                raise DataError(f"{col} is empty", file=label, row=r, column=col)
-        date = text("date")
-        if date and not _valid_date(date):
-            raise DataError("date must be YYYY, YYYY-MM or YYYY-MM-DD", file=label, row=r, column="date", value=cell("date"))
-        scale = parse_number(cell("scale_max"), file=label, row=r, column="scale_max")
-        recs.append({
-            "province_raw": text("province"), "year": int(year_v), "index": index, "indicator": indicator, "value": value,
-            "scale_max": scale, "method_version": "", "date": date or None, "rank": None, "rank_of": None,
-            "grade": None, "note": f"{text('unit')}; {text('note')}".strip("; "), "source_ref": text("source"),
-            "_file": label, "_row": r, "_column": "value", "_tol": decimals_tolerance(cell("value")),
-        })
+        cells = {col: (row[i] if i < len(row) else None) for col, i in pos.items()}
+        recs.append(validate_record(cells, file=label, row=r))
     return recs
+
+
+def _text(v: Any) -> str:
+    return "" if v is None else str(v).strip()
+
+
+def validate_record(cells: dict[str, Any], *, file: str, row: int, where: dict[str, str] | None = None) -> dict[str, Any]:
+    """One value of a researcher's table, checked and turned into an observation. `cells` holds the template
+    fields (province, year, index, indicator, value, unit, source, note; optionally scale_max, date, vintage,
+    and rank / rank_of from a mapping); `where` names the table's own column of each field, so a message
+    about a mapped wide table points at its column ("Điểm 2022"), not at the template's name ("value")."""
+    where = where or {}
+
+    def col(field: str) -> str:
+        return where.get(field, field)
+
+    year_v = parse_number(cells.get("year"), file=file, row=row, column=col("year"))
+    if year_v is None or not 1990 <= year_v <= 2100 or year_v != int(year_v):
+        raise DataError("year must be a whole number between 1990 and 2100", file=file, row=row, column=col("year"),
+                        value=cells.get("year"))
+    index = _text(cells.get("index"))
+    if not _INDEX.match(index):
+        raise DataError("index must be upper case letters, digits and _ (e.g. PAR_INDEX)", file=file, row=row, column=col("index"),
+                        value=index)
+    indicator = _text(cells.get("indicator"))
+    if not _INDICATOR.match(indicator):
+        raise DataError("indicator must be lower case letters, digits, _ and . (e.g. total, d8)", file=file, row=row,
+                        column=col("indicator"), value=indicator)
+    value = parse_number(cells.get("value"), file=file, row=row, column=col("value"))
+    if value is None:
+        raise DataError("value is empty", file=file, row=row, column=col("value"),
+                        hint="Leave out rows with no published value; never write 0 for missing")
+    for field in ("unit", "source"):
+        if not _text(cells.get(field)):
+            raise DataError(f"{field} is empty", file=file, row=row, column=col(field))
+    date = _text(cells.get("date"))
+    if date and not _valid_date(date):
+        raise DataError("date must be YYYY, YYYY-MM or YYYY-MM-DD", file=file, row=row, column=col("date"), value=cells.get("date"))
+    vintage = _text(cells.get("vintage"))
+    if vintage and vintage not in VINTAGES:
+        raise DataError(f"vintage must be {' or '.join(VINTAGES)} (or empty)", file=file, row=row, column=col("vintage"),
+                        value=cells.get("vintage"), hint="gso-2008: the 63 provinces until 30 June 2025; gso-2025: the 34 from 1 July 2025")
+    scale = parse_number(cells.get("scale_max"), file=file, row=row, column=col("scale_max"))
+    rank = parse_number(cells.get("rank"), file=file, row=row, column=col("rank"))
+    rank_of = cells.get("rank_of")
+    if rank is not None and (rank != int(rank) or rank < 1 or (rank_of is not None and rank > rank_of)):
+        raise DataError(f"a rank must be a whole number from 1{f' to {rank_of}' if rank_of else ''}", file=file, row=row,
+                        column=col("rank"), value=cells.get("rank"))
+    return {
+        "province_raw": _text(cells.get("province")), "vintage": vintage or None, "year": int(year_v), "index": index,
+        "indicator": indicator, "value": value, "scale_max": scale, "method_version": "", "date": date or None,
+        "rank": None if rank is None else int(rank), "rank_of": None if rank is None else rank_of, "grade": None,
+        "note": f"{_text(cells.get('unit'))}; {_text(cells.get('note'))}".strip("; "), "source_ref": _text(cells.get("source")),
+        "_file": file, "_row": row, "_column": col("value"), "_tol": decimals_tolerance(cells.get("value")),
+    }
 
 
 def _valid_date(text: str) -> bool:
@@ -256,10 +314,16 @@ def _valid_date(text: str) -> bool:
 
 
 def read_user_table(path: Path, notes: list[Skipped] | None = None) -> pd.DataFrame:
-    """Read and validate one table (every data sheet of a workbook); the observations carry source id
-    `user:<file name>`. Sheets that are not tables are appended to `notes`."""
+    """Read and validate one table (every data sheet of a workbook, or what its mapping file names); the
+    observations carry source id `user:<file name>`. Sheets that are not tables, and rows a mapping skips,
+    are appended to `notes`."""
     if path.is_dir():
         raise DataError("a folder stands where a table was expected", file=path)
+    mapping = mapping_for(path)
+    if mapping is not None:
+        from .mapping import read_mapped_table
+
+        return read_mapped_table(path, mapping, notes)
     recs = [rec for label, rows in _tables(path, notes) for rec in _records(path, label, rows)]
     if not recs:
         raise DataError("table has a header but no data rows", file=path)

@@ -7,10 +7,13 @@ from __future__ import annotations
 import pandas as pd
 
 from ..manifest import RELIABILITY_ORDER
+from ..panel.vintage import in_63
 
 
 def annual(panel: pd.DataFrame) -> pd.DataFrame:
-    """Yearly provincial values: no national rows, no dated sub-annual snapshots."""
+    """Yearly provincial values of the 63 provinces: no national rows, no dated sub-annual snapshots, and one
+    province coding (the 2025 codes reuse old codes of other provinces, so the two vintages never mix)."""
+    panel = in_63(panel)
     return panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00")]
 
 

@@ -1,0 +1,157 @@
+"""The online-services question on the one full cross-section that exists: the Decision 766 service index of
+the 34 provinces of 2025 (`notebooks/09_online_services_2025`).
+
+Within the index: its online measures (online public services CLGQ, online payment TTTT, digitisation MDSH)
+against its satisfaction (MDHL) and timeliness (TDGQ) components, across the 34 provinces at one cut-off.
+Across sources: PAPI's e-governance (d8) and administrative-procedures (d5) dimensions of the last PAPI year,
+carried to the 34 provinces by the package's one aggregation rule (`panel.vintage.to_2025`), against the
+766 components. Every result row states N and the provenance of its values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .panel import provenance
+from .panel.codebook import label, parts
+from .panel.vintage import in_34, in_63, to_2025
+from .registry import VINTAGE_34
+from .stats.correlation import correlation_table
+from .stats.partial import partial_correlation
+
+INDEX = "DVC766"
+YEAR = 2025
+ONLINE = ["clgq", "tttt", "mdsh"]
+OUTCOMES = ["mdhl", "tdgq"]
+METHODS = ("spearman", "pearson")
+
+
+@dataclass
+class CrossSection:
+    """One snapshot of one index for the provinces of one vintage: values and their reliability (same shape,
+    one row per province code, one column per 'INDEX:indicator'), names, the cut-off and the 2025 population."""
+
+    values: pd.DataFrame
+    reliability: pd.DataFrame
+    names: pd.Series
+    cutoff: str
+    population: pd.Series
+
+
+def var(index: str, indicator: str) -> str:
+    return f"{index}:{indicator}"
+
+
+def var_label(v: str, lang: str = "en") -> str:
+    """Full label of an 'INDEX:indicator' variable (no raw code shown to readers)."""
+    index, indicator = v.split(":", 1)
+    vi, en = label(index, indicator)
+    return vi if lang == "vi" else en
+
+
+def indicators(year: int = YEAR) -> list[str]:
+    """The total and the components the codebook lists for the index in `year`."""
+    return ["total", *(parts(INDEX, "total", year) or [])]
+
+
+def cutoffs(panel: pd.DataFrame) -> pd.Series:
+    """Year-to-date snapshots of the index for the 34 provinces: number of provinces with a total at each
+    cut-off date (the publisher's rows; a press value of one province is not a cross-section)."""
+    rows = in_34(panel)
+    rows = rows[(rows["index"] == INDEX) & (rows["year"] == YEAR) & (rows["indicator"] == "total")
+                & rows["reliability"].isin(["official", "compiled"]) & (rows["date"].str.len() == 10)]
+    return rows.groupby("date")["province_code"].nunique().sort_index()
+
+
+def cross_section(panel: pd.DataFrame, provinces: pd.DataFrame, cutoff: str = "", exclude_reliability: list[str] | None = None) -> CrossSection:
+    """The 766 index at one cut-off (default: the latest with the most provinces), after dropping the
+    reliability levels in `exclude_reliability`."""
+    panel = provenance.exclude(panel, exclude_reliability or [])
+    available = cutoffs(panel)
+    if available.empty:
+        raise DataError(f"no {INDEX} cross-section of the 34 provinces left (exclude_reliability={exclude_reliability})")
+    if not cutoff:
+        cutoff = str(available[available == available.max()].index.max())
+    elif cutoff not in available.index:
+        raise DataError(f"no {INDEX} snapshot at this cut-off", column="cutoff", value=cutoff,
+                        hint=f"Cut-offs: {', '.join(available.index)}")
+    rows = in_34(panel)
+    rows = rows[(rows["index"] == INDEX) & (rows["year"] == YEAR) & (rows["date"] == cutoff) & rows["indicator"].isin(indicators())]
+    rows = rows.assign(variable=INDEX + ":" + rows["indicator"])
+    values = rows.pivot(index="province_code", columns="variable", values="value")
+    rel = rows.pivot(index="province_code", columns="variable", values="reliability")
+    p34 = provinces[provinces["vintage"] == VINTAGE_34].set_index("province_code")
+    names = p34["province"].reindex(values.index)
+    population = p34["population_2020"].astype(float).reindex(values.index)
+    return CrossSection(values, rel, names, cutoff, population)
+
+
+def papi_34(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, codes: list[str],
+            exclude_reliability: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """PAPI indicators of `year` carried to the 34 provinces of 2025 (population-weighted, complete coverage
+    only): values and reliability ('derived') wide by 2025 code, and the derived rows themselves. The inputs
+    are the publisher's own rows; `derived` in `exclude_reliability` leaves nothing here."""
+    levels = provenance.check_levels(exclude_reliability or [])
+    src = provenance.exclude(in_63(panel), levels)
+    src = src[(src["index"] == "PAPI") & (src["year"] == year) & src["indicator"].isin(codes) & (src["date"] == "")
+              & src["reliability"].isin(["official", "compiled"])]
+    derived = provenance.exclude(to_2025(src, provinces, published=panel), levels)
+    derived = derived.assign(variable="PAPI:" + derived["indicator"])  # derived for the 34: reliability says so
+    values = derived.pivot(index="province_code", columns="variable", values="value") if len(derived) else pd.DataFrame()
+    rel = derived.pivot(index="province_code", columns="variable", values="reliability") if len(derived) else pd.DataFrame()
+    return values, rel, derived
+
+
+def pair_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[str], min_n: int = 10,
+               alpha: float = 0.05) -> pd.DataFrame:
+    """Spearman and Pearson for every x-y pair with (1 - alpha) CIs, p adjusted across the pairs of each
+    method by Holm and by Benjamini-Hochberg, and the provenance of the values used (n_official …)."""
+    data = values.assign(year=YEAR).set_index("year", append=True)
+    xs, ys = [x for x in xs if x in values], [y for y in ys if y in values]
+    frames = []
+    for method in METHODS:
+        holm = correlation_table(data, xs, ys, method=method, min_n=min_n, adjust="holm", alpha=alpha)
+        if holm.empty:
+            continue
+        bh = correlation_table(data, xs, ys, method=method, min_n=min_n, adjust="bh", alpha=alpha)
+        t = holm[["x", "y", "n", "r", "ci_low", "ci_high", "p"]].copy()
+        t.insert(0, "method", method)
+        t["p_holm"], t["p_bh"] = holm["p_adjusted"].to_numpy(), bh["p_adjusted"].to_numpy()
+        frames.append(t)
+    if not frames:
+        return pd.DataFrame(columns=["method", "x", "y", "n", "r", "ci_low", "ci_high", "p", "p_holm", "p_bh", *provenance.COLUMNS])
+    out = pd.concat(frames, ignore_index=True)
+    prov = [provenance.pair_counts(rel[x], rel[y], values[x].notna() & values[y].notna()) for x, y in zip(out["x"], out["y"], strict=True)]
+    out = pd.concat([out, pd.DataFrame(prov, index=out.index)], axis=1)
+    out["x_label"], out["y_label"] = out["x"].map(var_label), out["y"].map(var_label)
+    return out
+
+
+def partial_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[str], control: pd.Series,
+                  min_n: int = 10, alpha: float = 0.05) -> pd.DataFrame:
+    """Each pair's correlation controlling for `control` (one variable, e.g. log population), both methods,
+    with Holm-adjusted p across the pairs of a method; provenance of the x and y values used."""
+    rows = []
+    for method in METHODS:
+        for x in xs:
+            for y in ys:
+                if x not in values or y not in values:
+                    continue
+                r = partial_correlation(values[x], values[y], control.rename("_control"), method=method, alpha=alpha, min_n=min_n)
+                used = values[x].notna() & values[y].notna() & control.notna()
+                rows.append({"method": method, "x": x, "y": y, **r, **provenance.pair_counts(rel[x], rel[y], used)})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    from statsmodels.stats.multitest import multipletests
+
+    out["p_holm"] = np.nan
+    for _, g in out.groupby("method"):
+        ok = g["p"].notna()
+        if ok.any():
+            out.loc[g.index[ok], "p_holm"] = multipletests(g.loc[ok, "p"], alpha=alpha, method="holm")[1]
+    out["x_label"], out["y_label"] = out["x"].map(var_label), out["y"].map(var_label)
+    return out

@@ -1,0 +1,172 @@
+"""Provenance in every statistic (issue 9, part 5, the package side and notebook 09): counts by reliability,
+the exclude_reliability parameter, marked points, the partial correlation against a second formula, a user
+table in build_info.json and the run manifest, and credits only for the publishers whose values are in the run."""
+
+from __future__ import annotations
+
+import html
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import HOSTILE_FILE, HOSTILE_TABLE
+
+from analysis import load_panel, load_table
+from analysis.errors import DataError
+from analysis.manifest import sha256_file
+from analysis.panel import provenance
+from analysis.stats.partial import partial_correlation
+
+
+def test_counts_have_every_level_and_reject_unknown_ones():
+    c = provenance.counts(["official", "official", "user", None, "derived"])
+    assert c == {"n_official": 2, "n_compiled": 0, "n_reported": 0, "n_user": 1, "n_derived": 1}
+    with pytest.raises(DataError, match="unknown reliability"):
+        provenance.counts(["guessed"])
+    assert provenance.summary(c) == "official 2, user 1, derived 1"
+
+
+def test_pair_counts_count_both_values_of_complete_pairs():
+    rx = pd.Series(["official", "user", "reported", None])
+    ry = pd.Series(["official", "official", None, "official"])
+    assert provenance.pair_counts(rx, ry) == {"n_official": 3, "n_compiled": 0, "n_reported": 0, "n_user": 1, "n_derived": 0}
+
+
+def test_exclude_reliability_is_validated_and_applied(panel):
+    with pytest.raises(DataError) as err:
+        provenance.exclude(panel, ["reported", "press"])
+    assert "exclude_reliability" in str(err.value) and "'press'" in str(err.value)
+    kept = provenance.exclude(panel, ["reported", "user"])
+    assert set(kept["reliability"]) == {"official", "compiled"}
+
+
+def test_weakest_provenance_of_a_point():
+    w = provenance.weakest(pd.Series(["official", "compiled", "official"]), pd.Series(["reported", "compiled", "derived"]))
+    assert list(w) == ["reported", "compiled", "derived"]
+
+
+def test_scatter_marks_user_and_reported_points_differently():
+    from analysis.figures import provenance_scatter
+
+    x = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0])
+    y = pd.Series([2.0, 1.0, 4.0, 3.0, 5.0])
+    rx = pd.Series(["official", "official", "user", "official", "compiled"])
+    ry = pd.Series(["official", "reported", "official", "official", "official"])
+    fig, ax = plt.subplots()
+    kind = provenance_scatter(ax, x, y, rx, ry, labels=pd.Series(["A", "B", "C", "D", "E"]))
+    assert list(kind) == ["official", "reported", "user", "official", "compiled"]
+    styles = {tuple(np.round(c.get_facecolor()[0][:3], 3)): len(c.get_offsets()) for c in ax.collections}
+    assert len(styles) == 3  # the publisher's points, the press's, the researcher's: three looks
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["official / compiled", "reported (press, articles)", "researcher's table (user)"]
+    assert sorted(t.get_text() for t in ax.texts) == ["A", "B", "C", "D", "E"]  # every point labelled
+    plt.close(fig)
+
+
+def precision_partial(d: pd.DataFrame) -> float:
+    """Second, independent formula: -P_xy / sqrt(P_xx P_yy) with P the inverse of the correlation matrix."""
+    p = np.linalg.inv(np.corrcoef(d.to_numpy(float), rowvar=False))
+    return float(-p[0, 1] / np.sqrt(p[0, 0] * p[1, 1]))
+
+
+def test_partial_correlation_equals_the_precision_matrix_formula():
+    rng = np.random.default_rng(9)
+    z = pd.DataFrame({"z1": rng.normal(size=40), "z2": rng.normal(size=40)})
+    x = pd.Series(z["z1"] * 0.8 + rng.normal(size=40))
+    y = pd.Series(z["z1"] * 0.5 - z["z2"] + 0.3 * x + rng.normal(size=40))
+    for controls in (["z1"], ["z1", "z2"]):
+        r = partial_correlation(x, y, z[controls])
+        assert r["n"] == 40 and r["controls"] == len(controls)
+        assert r["r"] == pytest.approx(precision_partial(pd.concat([x, y, z[controls]], axis=1)), abs=1e-12)
+        assert r["ci_low"] < r["r"] < r["ci_high"]
+    rs = partial_correlation(x, y, z[["z1"]], method="spearman")
+    assert rs["r"] == pytest.approx(precision_partial(pd.concat([x, y, z["z1"]], axis=1).rank()), abs=1e-12)
+
+
+def test_partial_correlation_p_value_against_statsmodels():
+    """The t test on n - 2 - k degrees of freedom equals the OLS t test of x in y ~ x + z."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(4)
+    z = pd.Series(rng.normal(size=34), name="z")
+    x = pd.Series(z + rng.normal(size=34))
+    y = pd.Series(0.4 * x + z + rng.normal(size=34))
+    fit = sm.OLS(y, sm.add_constant(pd.concat([x.rename("x"), z], axis=1))).fit()
+    assert partial_correlation(x, y, z)["p"] == pytest.approx(float(fit.pvalues["x"]), rel=1e-9)
+
+
+def test_notebook_09_statistics_on_the_real_cross_section(panel):
+    from analysis import services2025 as s
+
+    provinces = load_table("provinces")
+    cs = s.cross_section(panel, provinces)
+    assert cs.cutoff == "2025-10-16" and len(cs.values) == 34
+    xs, ys = [s.var(s.INDEX, k) for k in s.ONLINE], [s.var(s.INDEX, k) for k in s.OUTCOMES]
+    t = s.pair_table(cs.values, cs.reliability, xs, ys)
+    assert len(t) == 12 and set(t["n"]) == {34} and set(t["n_compiled"]) == {68}
+    from scipy import stats
+
+    row = t[(t["method"] == "spearman") & (t["x"] == "DVC766:clgq") & (t["y"] == "DVC766:mdhl")].iloc[0]
+    assert row["r"] == pytest.approx(stats.spearmanr(cs.values["DVC766:clgq"], cs.values["DVC766:mdhl"])[0])
+    part = s.partial_table(cs.values, cs.reliability, xs, ys, np.log10(cs.population))
+    r = part[(part["method"] == "pearson") & (part["x"] == "DVC766:tttt") & (part["y"] == "DVC766:tdgq")].iloc[0]
+    d = pd.concat([cs.values["DVC766:tttt"], cs.values["DVC766:tdgq"], np.log10(cs.population)], axis=1)
+    assert r["r"] == pytest.approx(precision_partial(d), abs=1e-12)
+    pv, prel, derived = s.papi_34(panel, provinces, 2024, ["d8", "d5"])
+    assert len(pv) == 32 and set(derived["reliability"]) == {"derived"}
+    across = s.pair_table(cs.values.join(pv), cs.reliability.join(prel), list(pv.columns), [s.var(s.INDEX, "total")])
+    assert set(across["n"]) == {32} and set(across["n_derived"]) == {32} and set(across["n_compiled"]) == {32}
+    # exclude_reliability: derived values out, or nothing left
+    assert s.papi_34(panel, provinces, 2024, ["d8"], ["derived"])[0].empty
+    with pytest.raises(DataError, match="no DVC766 cross-section"):
+        s.cross_section(panel, provinces, exclude_reliability=["compiled"])
+
+
+# ---- a researcher's table in build_info.json, the run manifest and the site ---------------------------
+
+
+def test_user_table_in_build_info_and_run_manifest(hostile_build, monkeypatch):
+    processed, result = hostile_build
+    tables = result.info["user_tables"]
+    assert len(tables) == 1
+    t = tables[0]
+    path = next(p for p in (processed.parent / "user").iterdir() if p.name == HOSTILE_FILE)
+    assert t["file"] == HOSTILE_FILE and t["sha256"] == sha256_file(path) and t["mapping"] is None
+    assert t["rows"] == len(HOSTILE_TABLE.strip().splitlines()) - 1 == 6
+    assert t["rows_in_panel"] == 5  # the sixth, Bình Dương's PAPI 2020, is a second opinion on an official value
+    from analysis.runner.run import _data_provenance
+
+    monkeypatch.setenv("VNGOV_PROCESSED_DIR", str(processed))
+    assert _data_provenance()["user_tables"] == tables
+
+
+def test_credits_name_only_publishers_in_the_data():
+    from analysis.site import credits
+
+    panel = load_panel()
+    only_papi = panel[(panel["index"] == "PAPI") & panel["reliability"].isin(["official", "compiled"])]
+    text = "; ".join(credits(only_papi))
+    assert "CECODES" in text and "VCCI" not in text and "press" not in text and "DVC766" not in text
+    full = "; ".join(credits(panel))
+    assert "VCCI and USAID" in full and "Cổng Dịch vụ công quốc gia" in full
+
+
+def test_site_footer_and_home_sources_list_the_users_table(hostile_build, hostile_site, monkeypatch):
+    page = (hostile_site / "provinces" / "74-en.html").read_text(encoding="utf-8")
+    footer = page[page.index("<footer>"):page.index("</footer>")]
+    assert "researcher&#39;s tables: " + html.escape(HOSTILE_FILE) in footer and "<img" not in footer
+    assert "CECODES" in footer and "VCCI and USAID" in footer
+    from analysis.site import used_sources
+
+    processed, _ = hostile_build
+    monkeypatch.setenv("VNGOV_PROCESSED_DIR", str(processed))
+    used = used_sources(load_panel(processed))
+    assert [u["file"] for u in used["user"]] == [HOSTILE_FILE] and used["user"][0]["rows"] == 6
+    ids = {s["id"] for s in used["data"]}
+    assert {"papi_official_2011_2019", "dvc766_2025_t10", "dvc766_2025_thang10", "news_reported"} <= ids
+    assert {"gso_units", "boundaries_34"} <= {s["id"] for s in used["reference"]}
