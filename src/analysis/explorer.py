@@ -76,8 +76,8 @@ def options(panel: pd.DataFrame, min_provinces: int = 1) -> dict[str, list[str]]
 def existing(provinces: pd.DataFrame, year: int) -> pd.Series:
     """Region of every province that existed in `year` (index: code). The 63 provinces of 2008-2025 are
     counted in every year (the panel keeps their codes), a province of an older vintage (Hà Tây) while it
-    existed; the national row never."""
-    p = provinces[provinces["vintage"] != "national"]
+    existed; the national row and the 34 provinces of 2025 (another coding) never."""
+    p = provinces[~provinces["vintage"].isin(["national", "gso-2025"])]
     alive = (p["vintage"] == "gso-2008") | ((p["active_from"].fillna(0) <= year) & (p["active_to"].fillna(9999) >= year))
     return p.loc[alive].set_index("province_code")["region"]
 

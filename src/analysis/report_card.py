@@ -152,7 +152,8 @@ def _annual(panel: pd.DataFrame) -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def _read_processed(path: str, mtime_ns: int) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"province_code": str}, dtype_backend="numpy_nullable")
+    return pd.read_csv(path, dtype={"province_code": str, "date": str, "other_date": str}, dtype_backend="numpy_nullable",
+                       keep_default_na=False, na_values=[""])
 
 
 def _processed(name: str) -> pd.DataFrame:

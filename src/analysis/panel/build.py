@@ -176,6 +176,9 @@ def collect_uncertainty(sources: list[Source], ctx: Context, registry: Registry,
             raise DataError("manifest names an unknown adapter", file=paths.manifest_path(), column="adapter", value=src.adapter)
         df = UNCERTAINTY_ADAPTERS[src.adapter](src, ctx)
         df["source_id"], df["reliability"], df["priority"] = src.id, src.reliability, src.priority
+        df["vintage"] = src.vintage or VINTAGE_63  # the coding of the file's province names
+        if "date" not in df:
+            df["date"] = ""
         frames.append(df)
     if not frames:
         return pd.DataFrame(columns=[*UNCERTAINTY_KEY, "value", "se", "source_id"])
@@ -187,7 +190,8 @@ def collect_uncertainty(sources: list[Source], ctx: Context, registry: Registry,
         r = bad.iloc[0]
         raise DataError("two files give different standard errors for the same score", file=r["_file"], row=int(r["_row"]),
                         column=r["_column"], value=r["se"])
-    mine = first.merge(panel[UNCERTAINTY_KEY + ["value"]], on=UNCERTAINTY_KEY, how="left", suffixes=("", "_panel"))
+    same_coding = panel[panel["vintage"] == VINTAGE_63]  # the publisher's standard errors are for the 63
+    mine = first.merge(same_coding[UNCERTAINTY_KEY + ["value"]], on=UNCERTAINTY_KEY, how="left", suffixes=("", "_panel"))
     off = mine[~((mine["value"] - mine["value_panel"]).abs() <= 1e-4)]
     if not off.empty:
         r = off.iloc[0]
