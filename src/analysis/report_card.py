@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -187,6 +187,11 @@ class Card:
     coverage: dict = field(default_factory=dict)  # provinces scored vs all provinces that year
     kind: str = "panel"  # "panel": computed from the publisher's full table; "reported": reported values only
     national: dict | None = None  # reported cards: the national mean the publisher reported that year
+
+    @cached_property
+    def rows(self) -> list[dict]:
+        """`dimensions` as plain records, made once per card."""
+        return self.dimensions.to_dict("records")
 
 
 def _annual(panel: pd.DataFrame) -> pd.DataFrame:
@@ -666,6 +671,7 @@ def _reported_cards(panel: pd.DataFrame, provinces: pd.DataFrame, index: str,
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|&~-])")
+_MD_UNESCAPE = re.compile(r"\\([\\`*_{}\[\]<>()#+!|&~-])")
 
 
 def _md(text: object) -> str:
@@ -688,7 +694,7 @@ def _not_comparable(card: Card, lang: str) -> str:
     """Names of the dimensions not comparable with the previous year, each with its changed or broken parts."""
     col = 0 if lang == "vi" else 1
     items = []
-    for ind in [r["indicator"] for r in _records(card) if r["status"] == "nc"]:
+    for ind in [r["indicator"] for r in records(card) if r["status"] == "nc"]:
         name = label(card.index, ind)[col]
         _, dropped = like_for_like(card.index, ind, card.previous["year"], card.year)
         parts = join([label(card.index, p)[col] for p in dropped])
@@ -738,7 +744,7 @@ def _statements(card: Card, lang: str) -> list[str]:
     if "break" in card.notes:
         why = (card.previous or {}).get("breaks", [""])[0].split(";")[0]
         out.append(t["break"].format(index=card.index, prev=card.previous["year"], year=card.year, why=why))
-    d = _records(card)
+    d = records(card)
     if d and card.previous and any(r["change"] == r["change"] for r in d) and any(r["status"] != "nc" for r in d):
         up = [r[name_col] for r in d if r["change"] > 0]
         out.append(t["dims"].format(prev=card.previous["year"], up=len(up), down=sum(r["change"] < 0 for r in d), up_list=join(up) or "-"))
@@ -748,11 +754,9 @@ def _statements(card: Card, lang: str) -> list[str]:
     return out
 
 
-def _records(card: Card) -> list[dict]:
+def records(card: Card) -> list[dict]:
     """The card's table as plain records (rendering ~1,700 cards per site build row by row in pandas is slow)."""
-    if "_records" not in card.__dict__:
-        card.__dict__["_records"] = card.dimensions.to_dict("records")
-    return card.__dict__["_records"]
+    return card.rows
 
 
 def _reported_statements(card: Card, lang: str) -> list[str]:
@@ -779,7 +783,7 @@ def _reported_statements(card: Card, lang: str) -> list[str]:
         parts = [x for x in (value, prank) if x]
         out.append(t["r_prev"].format(prev=p["year"], value=", ".join(parts), delta=f" ({delta})" if delta else ""))
         out.append(t["r_levels"].format(index=name))
-    d = _records(card)
+    d = records(card)
     if d:
         low = sorted((r for r in d if r["share"] == r["share"]), key=lambda r: r["share"])[:3]
         name_col = "label_vi" if lang == "vi" else "label_en"
@@ -793,7 +797,7 @@ def _index_name(index: str, lang: str) -> str:
     return vi if lang == "vi" else en
 
 
-def _footnotes(card: Card, lang: str) -> list[str]:
+def footnotes(card: Card, lang: str) -> list[str]:
     """How to read the card: the margin-of-error rule actually applied and the quartile rule; for a
     reported card, that its values are reported and where from."""
     t, unc = TEXT[lang], card.uncertainty
@@ -817,11 +821,11 @@ def _footnotes(card: Card, lang: str) -> list[str]:
     return notes
 
 
-def _table(card: Card, lang: str) -> tuple[list[str], list[list[str]]]:
+def table_cells(card: Card, lang: str) -> tuple[list[str], list[list[str]]]:
     """The card's table as header and rows of text (Markdown, DOCX and the site use the same cells)."""
     t = TEXT[lang]
     name_col = "label_vi" if lang == "vi" else "label_en"
-    d = _records(card)
+    d = records(card)
     n = lambda v, dec=2, sign=False: fmt_number(v, lang, dec, sign)  # noqa: E731
     if card.kind == "reported":
         rows = [[r[name_col], fmt_number(r["value"], lang, 4, strip=True), fmt_number(r["max"], lang, 4, strip=True), (n(r["share"], 1) + "%") if pd.notna(r["share"]) else "",
@@ -834,7 +838,7 @@ def _table(card: Card, lang: str) -> tuple[list[str], list[list[str]]]:
     return t["cols"], rows
 
 
-def _other_lines(card: Card, lang: str) -> list[str]:
+def other_lines(card: Card, lang: str) -> list[str]:
     """One line per other index: its name, year, value (or published rank), reliability and source; text
     from data escaped for Markdown."""
     t = TEXT[lang]
@@ -856,35 +860,52 @@ def _other_lines(card: Card, lang: str) -> list[str]:
     return out
 
 
-def render(card: Card, lang: str = "vi", weakest: int = 3) -> str:
-    """The card as Markdown text."""
-    if lang not in TEXT:
-        raise DataError("language must be 'vi' or 'en'", column="language", value=lang)
-    t = TEXT[lang]
-    name_col = "label_vi" if lang == "vi" else "label_en"
+def title_text(card: Card, lang: str, markdown: bool = False) -> str:
+    """"Bình Dương: Chỉ số ... (PAPI) năm 2020"."""
     index_name = _index_name(card.index, lang)
     short = index_short(card.index)
     title = f"{index_name} ({short})" if short and short.lower() not in index_name.lower() else index_name
-    out = [f"## {t['title'].format(province=card.province, index=_md(title), year=card.year)}", ""]
+    return TEXT[lang]["title"].format(province=card.province, index=_md(title) if markdown else title, year=card.year)
+
+
+def paragraphs(card: Card, lang: str, weakest: int = 3) -> list[str]:
+    """The card's paragraphs above its table: a note when another year was used, the statements, the
+    weakest dimensions and the comparison with region and country (Markdown-escaped where from data)."""
+    t = TEXT[lang]
+    name_col = "label_vi" if lang == "vi" else "label_en"
     body = [t["fallback"].format(asked=n.split(":")[1], used=card.year) for n in card.notes if n.startswith("fallback:")]
     body += _statements(card, lang)
-    d = _records(card)
+    d = records(card)
     if d and card.kind == "panel":
-        weak = sorted(d, key=lambda r: -r["gap_to_max"])[:weakest]
+        weak = sorted(d, key=lambda r: -r["gap_to_max"])[:weakest]  # stable: ties keep the table's order
         items = join([t["gap"].format(name=r[name_col], value=fmt_number(r["value"], lang, 2), max=fmt_number(r["max"], lang),
                                       gap=fmt_number(r["gap_to_max"], lang, 2)) for r in weak])
         body.append(t["weak"].format(items=items))
         body.append(t["region"].format(region=card.region if lang == "vi" else card.region_en,
                                        above=sum(r["value"] > r["national_mean"] for r in d), below=sum(r["value"] < r["national_mean"] for r in d)))
-    out.append("\n\n".join(body))  # one paragraph per statement
-    if d:
-        header, rows = _table(card, lang)
+    return body
+
+
+def plain(markdown_text: str) -> str:
+    """Card text without the Markdown escapes `_md` added (for the DOCX, which is not Markdown)."""
+    return _MD_UNESCAPE.sub(r"\1", markdown_text)
+
+
+def render(card: Card, lang: str = "vi", weakest: int = 3) -> str:
+    """The card as Markdown text."""
+    if lang not in TEXT:
+        raise DataError("language must be 'vi' or 'en'", column="language", value=lang)
+    t = TEXT[lang]
+    out = [f"## {title_text(card, lang, markdown=True)}", ""]
+    out.append("\n\n".join(paragraphs(card, lang, weakest)))  # one paragraph per statement
+    if records(card):
+        header, rows = table_cells(card, lang)
         out += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         out += ["| " + " | ".join(_md(c) if i == 0 and card.kind == "reported" else c for i, c in enumerate(row)) + " |" for row in rows]
-    for note in _footnotes(card, lang):
+    for note in footnotes(card, lang):
         out += ["", f"_{note}_"]
     out += ["", f"### {t['other']}", ""]
-    lines = _other_lines(card, lang)
+    lines = other_lines(card, lang)
     out += [f"- {line}" for line in lines] if lines else [t["none"].format(year=card.year)]
     return "\n".join(out)
 
@@ -950,14 +971,14 @@ def card_figure(card: Card, lang: str = "vi", width: float = 10.0):  # noqa: ANN
         a.barh(y - h, d["national_mean"], h, label=ft["country"], color="#b8b8b8")
         a.set_xlim(0, float(d["max"].max()))
         a.set_xlabel(ft["score"])
-        a.set_title(ft["dims"].format(year=card.year), fontsize=9)
+        a.set_title(textwrap.fill(ft["dims"].format(year=card.year), 60), fontsize=9)
         fig.legend(*a.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8, frameon=False,
                    bbox_to_anchor=(0.5, 0.0))
     elif not d.empty:
         a.barh(y, d["share"].fillna(0), 0.6, color="#1f6f8b")
         a.set_xlim(0, 100)
         a.set_xlabel(ft["share"])
-        a.set_title(ft["fields"].format(year=card.year), fontsize=9)
+        a.set_title(textwrap.fill(ft["fields"].format(year=card.year), 60), fontsize=9)
     if not d.empty:
         a.set_yticks(y, names, fontsize=7)
         a.xaxis.set_major_formatter(axis_formatter(lang))
@@ -974,12 +995,14 @@ def card_figure(card: Card, lang: str = "vi", width: float = 10.0):  # noqa: ANN
             b.plot(part.index, part["rank"].astype(float), marker="o", color="#1f6f8b")  # unpublished years leave a gap
             if k:
                 b.axvline(seg[0] - 0.5, color="grey", ls="--", lw=0.8)
-        b.invert_yaxis()
-        b.xaxis.set_major_locator(MaxNLocator(integer=True))  # years: whole numbers, no thousands separator
+        worst = int(np.nanmax(hist["rank_of"].astype(float))) if hist["rank_of"].notna().any() else int(hist["rank"].max())
+        b.set_ylim(worst + 0.5, 0.5)  # 1 at the top, the whole ranking shown
+        b.set_xlim(min(years) - 0.5, max(years) + 0.5)
+        b.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))  # years: whole numbers, no thousands separator
+        b.set_yticks(sorted({1, *range(10, worst, 10), worst}))
         b.set_xlabel(ft["year"])
         b.set_ylabel(ft["rank_axis"])
-        b.yaxis.set_major_locator(MaxNLocator(integer=True))
-        b.set_title(ft["rank"].format(index=short), fontsize=9)
+        b.set_title(textwrap.fill(ft["rank"].format(index=short), 40), fontsize=9)
     else:
         b.set_axis_off()
     return fig
