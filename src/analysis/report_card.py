@@ -912,25 +912,26 @@ def render(card: Card, lang: str = "vi", weakest: int = 3) -> str:
 
 def card_results(card: Card) -> dict:
     """The machine-readable part of a card (results.json). `dimensions_up`/`_down` count every change by its
-    sign, as the provincial reports do; `dimensions_beyond_margin_*`, `_about_unchanged` and
-    `_not_comparable` apply the margin and the codebook's breaks. A reported card lists its fields."""
+    sign, as the provincial reports do (a reported card: its fields' share of the maximum against the
+    previous year); `dimensions_beyond_margin_*`, `_about_unchanged` and `_not_comparable` apply the margin
+    and the codebook's breaks (empty for a reported card, which has no margin)."""
     d = card.dimensions
-    base = {"province_code": card.province_code, "province": card.province, "year": card.year, "index": card.index, "kind": card.kind,
-            "total": card.total, "previous": card.previous,
-            "other_indices": card.others[["index", "indicator", "year", "value", "rank", "rank_of"]].to_dict("records")}
-    if card.kind == "reported":
-        return base | {"national": card.national, "fields": d.to_dict("records")}
     pick = (lambda mask: sorted(d.loc[mask, "indicator"])) if not d.empty else (lambda mask: [])
-    return base | {
-        "change": card.change, "uncertainty": card.uncertainty, "published_rank": card.published_rank, "coverage": card.coverage,
-        "dimensions_up": pick(d["change"] > 0) if not d.empty else [],
-        "dimensions_down": pick(d["change"] < 0) if not d.empty else [],
-        "dimensions_beyond_margin_up": pick(d["status"] == "up") if not d.empty else [],
-        "dimensions_beyond_margin_down": pick(d["status"] == "down") if not d.empty else [],
-        "dimensions_about_unchanged": pick(d["status"] == "flat") if not d.empty else [],
-        "dimensions_not_comparable": pick(d["status"] == "nc") if not d.empty else [],
-        "weakest": list(d.sort_values("gap_to_max", ascending=False)["indicator"].head(3)) if not d.empty else [],
-    }
+    status = d["status"] if "status" in d else pd.Series("", index=d.index)
+    out = {"province_code": card.province_code, "province": card.province, "year": card.year, "index": card.index, "kind": card.kind,
+           "total": card.total, "previous": card.previous,
+           "dimensions_up": pick(d["change"] > 0) if not d.empty else [],
+           "dimensions_down": pick(d["change"] < 0) if not d.empty else [],
+           "dimensions_beyond_margin_up": pick(status == "up") if not d.empty else [],
+           "dimensions_beyond_margin_down": pick(status == "down") if not d.empty else [],
+           "dimensions_about_unchanged": pick(status == "flat") if not d.empty else [],
+           "dimensions_not_comparable": pick(status == "nc") if not d.empty else [],
+           "other_indices": card.others[["index", "indicator", "year", "value", "rank", "rank_of"]].to_dict("records")}
+    if card.kind == "reported":
+        return out | {"national": card.national, "fields": d.to_dict("records"),
+                      "weakest": list(d.sort_values("share")["indicator"].head(3)) if not d.empty else []}
+    return out | {"change": card.change, "uncertainty": card.uncertainty, "published_rank": card.published_rank, "coverage": card.coverage,
+                  "weakest": list(d.sort_values("gap_to_max", ascending=False)["indicator"].head(3)) if not d.empty else []}
 
 
 FIGURE_TEXT = {
