@@ -40,6 +40,16 @@ def chart_png(card: Card, lang: str = "vi") -> bytes | None:
     return buf.getvalue()
 
 
+def compact_png(data: bytes, colours: int = 64) -> bytes:
+    """A chart PNG with a palette of `colours` (Pillow's quantize): a bar chart has few colours, and the file
+    shrinks about threefold (62 -> 20 KB), which keeps a Word file per province small enough for the site."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(data)).convert("RGB").quantize(colors=colours).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
 def write_docx(card: Card, path: Path | str, lang: str = "vi", png: bytes | Path | None = None, chart: bool = True) -> Path:
     """Write the card to `path` (.docx). `png`: the chart already drawn (bytes or a file), else it is drawn
     here when `chart` is true."""
@@ -82,7 +92,7 @@ def write_docx(card: Card, path: Path | str, lang: str = "vi", png: bytes | Path
     if image is None and chart:
         image = chart_png(card, lang)
     if image:
-        doc.add_picture(io.BytesIO(image), width=Cm(16))
+        doc.add_picture(io.BytesIO(compact_png(image)), width=Cm(16))
     doc.add_heading(t["other"], level=2)
     lines = other_lines(card, lang)
     for line in lines:

@@ -190,8 +190,13 @@ class Card:
 
     @cached_property
     def rows(self) -> list[dict]:
-        """`dimensions` as plain records, made once per card."""
+        """`dimensions` as plain records, made once per card (or given by the builder, which has them)."""
         return self.dimensions.to_dict("records")
+
+    @cached_property
+    def other_rows(self) -> list[dict]:
+        """`others` as plain records."""
+        return self.others.to_dict("records")
 
 
 def _annual(panel: pd.DataFrame) -> pd.DataFrame:
@@ -294,35 +299,36 @@ def _leaf_totals(leaves: pd.DataFrame, parts: list[str], year: int) -> pd.Series
     return w.sum(axis=1)
 
 
-def _lfl_totals(idx: pd.DataFrame, index: str, prev: int, year: int) -> tuple[list[str], pd.Series, pd.Series] | None:
+def _lfl_totals(idx: pd.DataFrame, index: str, prev: int, year: int) -> dict | None:
     """The totals without the parts whose series break between `prev` and `year`, for every province with
-    all remaining parts (the same for every card of that pair of years, so computed once)."""
+    all remaining parts, their ranks and the national mean change (the same for every card of that pair
+    of years, so computed once)."""
     keep, dropped = like_for_like(index, "total", prev, year)
     if not dropped or not keep:
         return None
     leaves = idx[idx["indicator"].isin(keep) & idx["year"].isin([prev, year])]
-    return dropped, _leaf_totals(leaves, keep, prev), _leaf_totals(leaves, keep, year)
-
-
-def _like_for_like(code: str, totals: tuple[list[str], pd.Series, pd.Series] | None) -> dict | None:
-    """The province's like-for-like totals, their ranks and the national mean change."""
-    if totals is None:
-        return None
-    dropped, before, now = totals
-    if code not in before.index or code not in now.index:
-        return None
+    before, now = _leaf_totals(leaves, keep, prev), _leaf_totals(leaves, keep, year)
     both = before.index.intersection(now.index)
-    rb, rn = before.rank(method="min", ascending=False), now.rank(method="min", ascending=False)
-    return {"dropped": dropped, "before": float(before[code]), "now": float(now[code]), "change": float(now[code] - before[code]),
-            "national_change": float(now[both].mean() - before[both].mean()), "rank_before": int(rb[code]), "of_before": len(before),
-            "rank": int(rn[code]), "of": len(now)}
+    rank = lambda s: s.rank(method="min", ascending=False).astype(int).to_dict()  # noqa: E731
+    return {"dropped": dropped, "before": before.to_dict(), "now": now.to_dict(), "rank_before": rank(before), "rank": rank(now),
+            "national_change": float(now[both].mean() - before[both].mean()), "of_before": len(before), "of": len(now)}
+
+
+def _like_for_like(code: str, totals: dict | None) -> dict | None:
+    """The province's like-for-like totals, their ranks and the national mean change."""
+    if totals is None or code not in totals["before"] or code not in totals["now"]:
+        return None
+    before, now = float(totals["before"][code]), float(totals["now"][code])
+    return {"dropped": totals["dropped"], "before": before, "now": now, "change": now - before,
+            "national_change": totals["national_change"], "rank_before": int(totals["rank_before"][code]),
+            "of_before": totals["of_before"], "rank": int(totals["rank"][code]), "of": totals["of"]}
 
 
 INDEX_ORDER = ["PAPI", "PCI", "PAR_INDEX", "SIPAS", "DTI", "ICT_INDEX", "MIC_EGOV", "ONLINE_SERVICES"]
 OTHER_COLUMNS = ["index", "indicator", "year", "value", "scale_max", "rank", "rank_of", "reliability", "source_id", "source_ref"]
 
 
-def other_indices(rows: pd.DataFrame | list[dict], year: int) -> pd.DataFrame:
+def other_indices(rows: pd.DataFrame | list[dict], year: int, as_frame: bool = True) -> pd.DataFrame | list[dict]:
     """A province's other indices as of `year`: for each index, its latest year up to `year` and there its
     headline (the total and its published rank; every indicator for an index without a total, such as
     online public services). So a 2024 card lists PAR INDEX 2022 and PCI 2019 with their years. `rows`:
@@ -340,7 +346,7 @@ def other_indices(rows: pd.DataFrame | list[dict], year: int) -> pd.DataFrame:
     recs = [r for r in recs if not (r["indicator"] == "total_rank" and r["index"] in ranked)]  # the total carries its rank
     order = {k: i for i, k in enumerate(INDEX_ORDER)}
     recs.sort(key=lambda r: (order.get(r["index"], len(order)), r["index"], r["indicator"]))
-    return pd.DataFrame([{c: r[c] for c in OTHER_COLUMNS} for r in recs], columns=OTHER_COLUMNS)
+    return pd.DataFrame([{c: r[c] for c in OTHER_COLUMNS} for r in recs], columns=OTHER_COLUMNS) if as_frame else recs
 
 
 def build_card(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, year: int, index: str = "PAPI",
@@ -407,7 +413,7 @@ class _Context:
         self.scored = {str(k): sorted(int(y) for y in g["year"]) for k, g in tot.groupby("province_code")}
         self.dims = {(str(c), int(y)): g.sort_values("indicator") for (c, y), g in dims.groupby(["province_code", "year"])}
         self.heads = {str(k): g[OTHER_COLUMNS].to_dict("records") for k, g in heads.groupby("province_code")}
-        self._lfl: dict[tuple[int, int], tuple | None] = {}
+        self._lfl: dict[tuple[int, int], dict | None] = {}
         self._bands: dict[int, tuple] = {}
         self._nat: dict[tuple[str, int, int], float] = {}
 
@@ -516,12 +522,13 @@ class _Context:
         dimensions = pd.DataFrame(cols)
         if previous and not previous["comparable"]:
             notes.append("break")
-        heads = self.heads.get(code)
-        others = other_indices(heads, card_year) if heads is not None else pd.DataFrame(columns=OTHER_COLUMNS)
-        history = self.history.get(code)
-        return Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(card_year), index, total,
-                    previous, dimensions, history, others, notes, change=change, uncertainty=uncertainty_info,
-                    published_rank=dict(published) if published else None, coverage=coverage)
+        other_recs = other_indices(self.heads.get(code, []), card_year, as_frame=False)
+        card = Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(card_year), index, total,
+                    previous, dimensions, self.history.get(code), pd.DataFrame(other_recs, columns=OTHER_COLUMNS), notes, change=change,
+                    uncertainty=uncertainty_info, published_rank=dict(published) if published else None, coverage=coverage)
+        card.rows = [dict(zip(cols, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]  # the records the builder has
+        card.other_rows = other_recs
+        return card
 
 
 def _headline_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -844,7 +851,7 @@ def other_lines(card: Card, lang: str) -> list[str]:
     t = TEXT[lang]
     col = 0 if lang == "vi" else 1
     out = []
-    for r in card.others.to_dict("records"):
+    for r in card.other_rows:
         ind = str(r["indicator"])
         short = index_short(str(r["index"]))
         name = _index_name(r["index"], lang) if ind == "total" else label(r["index"], ind)[col]
@@ -1000,7 +1007,7 @@ def card_figure(card: Card, lang: str = "vi", width: float = 10.0):  # noqa: ANN
         b.set_ylim(worst + 0.5, 0.5)  # 1 at the top, the whole ranking shown
         b.set_xlim(min(years) - 0.5, max(years) + 0.5)
         b.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))  # years: whole numbers, no thousands separator
-        b.set_yticks(sorted({1, *range(10, worst, 10), worst}))
+        b.set_yticks(sorted({1, *range(10, worst - 4, 10), worst}))
         b.set_xlabel(ft["year"])
         b.set_ylabel(ft["rank_axis"])
         b.set_title(textwrap.fill(ft["rank"].format(index=short), 40), fontsize=9)

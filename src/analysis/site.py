@@ -13,10 +13,10 @@ import math
 import re
 import shutil
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import mistune
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -31,7 +31,19 @@ from .panel.build import project_sources
 from .panel.codebook import label
 from .panel.io import write_csv
 from .registry import normalize_name
-from .report_card import INDEX_ORDER, Card, all_cards, records, render
+from .report_card import (
+    INDEX_ORDER,
+    TEXT,
+    Card,
+    all_cards,
+    footnotes,
+    other_lines,
+    paragraphs,
+    plain,
+    records,
+    table_cells,
+    title_text,
+)
 
 ASSETS = Path(__file__).parent / "site_assets"
 CARD_INDICES = ("PAPI", "PAR_INDEX", "SIPAS")  # the indices a province page offers report cards of, every year
@@ -103,9 +115,6 @@ HOME_TEXT = {
                          "with a published score, PAR INDEX and SIPAS cards where values exist, and Word versions (DOCX).",
            "failed": "; failed: {names}", "sources": "Data sources", "download": "Download the panel:", "lang_page": "en"},
 }
-# Markdown of the report cards -> HTML with any raw HTML escaped (text from data is never markup) and
-# mistune's default refusal of javascript:/data: links
-_MARKDOWN = mistune.create_markdown(escape=True, plugins=["table"])
 _EXTERNAL = re.compile(r"<script[^>]+src=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]+href=\"https?://[^\"]*\"[^>]*>", re.I)
 _TAGS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]+>)", re.S | re.I)
 _PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
@@ -247,13 +256,28 @@ def _cards_html(cards: list[Card], lang: str, charts: list[dict[str, Any]]) -> l
     its Word file (a placeholder the finished run replaces with a link when the file exists)."""
     out = []
     for i, card in enumerate(cards):
-        body = _MARKDOWN(render(card, lang)).replace("<h3", "<h4").replace("</h3>", "</h4>")
-        body = body.replace("<h2", "<h3").replace("</h2>", "</h3>")  # escaped by _MARKDOWN; sits under the page's h2
         cid = f"card-{card.index}-{card.year}"
-        out.append({"id": cid, "index": card.index, "year": card.year, "summary": _card_summary(card, lang), "html": Markup(body),
+        out.append({"id": cid, "index": card.index, "year": card.year, "summary": _card_summary(card, lang), "html": card_html(card, lang),
                     "open": i == 0, "docx_id": f"docx-{card.index}-{card.year}", "command": docx_command(card, "vi"),
                     "charts": charts if i == 0 else []})
     return out
+
+
+def card_html(card: Card, lang: str) -> Markup:
+    """The card as HTML: the same sentences, table and notes as its Markdown (`report_card.render`), put
+    through the autoescaping card template (text from data is shown as typed), headings one level below
+    the page's "report cards" heading."""
+    header, rows = table_cells(card, lang) if records(card) else ([], [])
+    t = TEXT[lang]
+    return Markup(_card_template().render(
+        title=title_text(card, lang), paragraphs=[plain(p) for p in paragraphs(card, lang)], header=header,
+        rows=rows, notes=[plain(n) for n in footnotes(card, lang)], other=t["other"],
+        others=[plain(o) for o in other_lines(card, lang)], none=t["none"].format(year=card.year)))
+
+
+@lru_cache(maxsize=1)
+def _card_template() -> Any:
+    return _env().get_template("card.html")
 
 
 def _cards_nav(cards: list[Card], lang: str) -> list[dict[str, Any]]:
@@ -289,7 +313,10 @@ def _link_figures(body: str, figures: Path) -> str:
     return _PNG.sub(one, body)
 
 
-def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: Any) -> str | None:
+def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: Any, common: dict[str, Any]) -> str | None:
+    """An executed notebook as a page of the site: its outputs (inputs hidden) in the site's own page and
+    style (nbconvert's `basic` template, not 280 KB of JupyterLab CSS per page), figures as the files beside
+    it, codes in the text replaced by labels, its figures/ and tables/ (full tables as CSV) copied."""
     name = result["name"]
     nb_path = run_dir / name / f"{name}.ipynb"
     if not nb_path.exists():
@@ -306,11 +333,9 @@ def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: 
     body = _relabel_html(_link_figures(body, dest / "figures"))
     title = f'{name.replace("_", " ")}: analysis'
     body = re.sub(r'<img src="(data:image/png|figures/)', rf'<img alt="figure from {html.escape(title)}" src="\1', body)
-    extra = ('<nav class="top"><a href="../../index.html" lang="vi">Trang chủ</a> · <a href="../../index-en.html">Home</a></nav>'
-             '<link rel="stylesheet" href="../../assets/site.css">')
-    body = re.sub(r"(<body[^>]*>)", r"\1" + extra, body, count=1)
-    body = body.replace("</body>", '<script src="../../assets/site.js"></script></body>', 1)
-    (dest / "index.html").write_text(body, encoding="utf-8")
+    page = _env().get_template("analysis.html").render(**common, lang="en", root="../../", title=title, home="index-en.html",
+                                                       t=PAGE_TEXT["en"], body=Markup(body))
+    (dest / "index.html").write_text(page, encoding="utf-8")
     return f"analysis/{name}/index.html"
 
 
@@ -425,13 +450,15 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     env = _env()
     provinces = load_table("provinces")
     p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province")
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True)
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=True)
+    common = {"run_id": manifest["run_id"], "data_version": manifest["data"]["indicators_sha256"][:12]}
     analyses = []
     cards = [r for r in manifest["notebooks"] if r["notebook"].startswith("06_")]
     for r in manifest["notebooks"]:
         if r in cards:
             continue
-        page = _analysis_page(run_dir, r, site, exporter) if r["status"] == "ok" else None
+        page = _analysis_page(run_dir, r, site, exporter, common) if r["status"] == "ok" else None
         analyses.append({"name": r["name"], "status": r["status"], "duration": r.get("duration_s"), "page": page,
                          "titles": ANALYSIS_TITLES.get(r["name"], (r["name"], r["name"]))})
     n_docx = _link_docx(run_dir, manifest, site)
@@ -453,7 +480,7 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         h = HOME_TEXT[lang]
         failed = [r["name"] for r in cards if r["status"] != "ok"]
         page = env.get_template("index.html").render(
-            run_id=manifest["run_id"], data_version=manifest["data"]["indicators_sha256"][:12], lang=lang, root="", title=h["title"],
+            **common, lang=lang, root="", title=h["title"],
             h=h, t=PAGE_TEXT[lang], home=h["page"], run_date=manifest["run_id"][:8], status=manifest["status"],
             run_ok=h["run_ok"].format(n_ok=len(ok), n_total=len(manifest["notebooks"])),
             raw_fingerprint=manifest["data"]["raw_fingerprint"],
