@@ -838,7 +838,8 @@ def table_cells(card: Card, lang: str) -> tuple[list[str], list[list[str]]]:
         rows = [[r[name_col], fmt_number(r["value"], lang, 4, strip=True), fmt_number(r["max"], lang, 4, strip=True), (n(r["share"], 1) + "%") if pd.notna(r["share"]) else "",
                  fmt_rank(r["rank"], r["rank_of"]), (n(r["previous"], 1) + "%") if pd.notna(r["previous"]) else "",
                  n(r["change"], 1, True)] for r in d]
-        return t["r_cols"], rows
+        keep = [0] + [j for j in range(1, len(t["r_cols"])) if any(row[j] for row in rows)]  # no column left empty
+        return [t["r_cols"][j] for j in keep], [[row[j] for j in keep] for row in rows]
     rows = [[r[name_col], n(r["value"]), n(r["previous"]), n(r["change"], sign=True), n(r["national_change"], sign=True),
              t["status"][r["status"]], f"{r['rank']}/{r['rank_of']}", n(r["region_mean"]), n(r["national_mean"]), n(r["max"], None)]
             for r in d]
