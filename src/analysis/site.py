@@ -1,7 +1,13 @@
 """The report site of a run: `reports/runs/<run-id>/site/`, static and self-contained (opens from disk, no
-server, no CDN, no web fonts). Home page with run status, data version and sources; one page per province
-in Vietnamese and English (report card, charts, every index's series, data download); the analysis
-notebooks as HTML with inputs hidden; every figure next to its data as CSV."""
+server, no CDN, no web fonts). Home page in Vietnamese (index.html) and English (index-en.html) with run
+status, data version and sources; one page per province in each language with every report card of every
+year (PAPI, and PAR INDEX / SIPAS where reported), their Word files, charts, every index's series and a data
+download; the analysis notebooks as pages with inputs hidden, every table with its full CSV and every figure
+with its data as CSV. Numbers and labels follow the page's language (`analysis.i18n`).
+
+Named pieces other sections add to: `PAGE_TEXT` / `HOME_TEXT` (texts per language), the province template's
+blocks `cards` and `series`, the home template's block `sources` (fed by `sources` in `finish_site`), the
+base template's block `footer`."""
 
 from __future__ import annotations
 
