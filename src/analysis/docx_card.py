@@ -42,11 +42,11 @@ def chart_png(card: Card, lang: str = "vi") -> bytes | None:
 
 def compact_png(data: bytes, colours: int = 64) -> bytes:
     """A chart PNG with a palette of `colours` (Pillow's quantize): a bar chart has few colours, and the file
-    shrinks about threefold (62 -> 20 KB), which keeps a Word file per province small enough for the site."""
+    shrinks about threefold (62 -> 21 KB, 20 ms), which keeps a Word file per province small enough for the site."""
     from PIL import Image
 
     out = io.BytesIO()
-    Image.open(io.BytesIO(data)).convert("RGB").quantize(colors=colours).save(out, "PNG", optimize=True)
+    Image.open(io.BytesIO(data)).convert("RGB").quantize(colors=colours, method=Image.Quantize.FASTOCTREE).save(out, "PNG")
     return out.getvalue()
 
 

@@ -372,6 +372,9 @@ def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: 
     return {code: ctx.card(code, year) for code in (codes if codes is not None else sorted(ctx.scored))}
 
 
+_NO_DIMS = {"indicator": [], "value": [], "rank": [], "rank_of": [], "scale_max": []}  # a province-year without dimensions
+
+
 class _Context:
     """What every card of one index shares, computed once: the publisher's totals and dimensions by
     province and year, national and regional means, published standard errors and thresholds, published
@@ -411,17 +414,29 @@ class _Context:
         self.history = {str(k): g[["year", "value", "rank", "rank_of", "method_version"]].reset_index(drop=True)
                         for k, g in tot.groupby("province_code")}
         self.scored = {str(k): sorted(int(y) for y in g["year"]) for k, g in tot.groupby("province_code")}
-        self.dims = {(str(c), int(y)): g.sort_values("indicator") for (c, y), g in dims.groupby(["province_code", "year"])}
+        self.dims = {(str(c), int(y)): {k: list(v) for k, v in g.sort_values("indicator")[list(_NO_DIMS)].items()}
+                     for (c, y), g in dims.groupby(["province_code", "year"])}
         self.heads = {str(k): g[OTHER_COLUMNS].to_dict("records") for k, g in heads.groupby("province_code")}
         self._lfl: dict[tuple[int, int], dict | None] = {}
         self._bands: dict[int, tuple] = {}
         self._nat: dict[tuple[str, int, int], float] = {}
+        self._coverage: dict[int, dict] = {}
+        self.info = self.table[["province", "region", "region_en"]].to_dict("index")
+
+    def coverage(self, year: int) -> dict:
+        """Provinces scored in `year` against all provinces, with the names of those missing."""
+        if year not in self._coverage:
+            scored = set(self.totals_by_year[year].index)
+            self._coverage[year] = {"n": len(scored), "total": len(self.all_codes),
+                                    "missing": [str(self.info[c]["province"]) for c in self.all_codes if c not in scored]}
+        return dict(self._coverage[year])
 
     def national_change(self, ind: str, prev: int, now: int) -> float:
         """The change of the national mean over the provinces scored in both years (the same for every card)."""
         key = (ind, prev, now)
         if key not in self._nat:
-            a, b = self.dim_years.get((ind, prev)), self.dim_years.get((ind, now))
+            series = self.totals_by_year if ind == "total" else {y: self.dim_years.get((ind, y)) for y in (prev, now)}
+            a, b = series.get(prev), series.get(now)
             both = a.index.intersection(b.index) if a is not None and b is not None else []
             self._nat[key] = float(b[both].mean() - a[both].mean()) if len(both) else np.nan
         return self._nat[key]
@@ -443,7 +458,7 @@ class _Context:
         return _band(order, ses, ranks, basis, code, fallback)
 
     def card(self, code: str, year: int) -> Card:
-        index, info = self.index, self.table.loc[code]
+        index, info = self.index, self.info[code]
         scored = self.scored.get(code, [])
         notes: list[str] = []
         card_year = year
@@ -458,7 +473,6 @@ class _Context:
         total = {"value": float(t["value"]), "scale": float(t["scale_max"]), "rank": int(t["rank"]), "rank_of": int(t["rank_of"]),
                  "quartile": int(t["quartile"]), "source_id": t["source_id"], "method_version": t["method_version"]}
         se_by, rule = self.se_by, self.rule
-        year_totals = self.totals_by_year[card_year]
         t_total = _margin(code, "total", (card_year, card_year), {}, rule, total["scale"])[0]
         lo, hi, band_basis = self.rank_band(code, card_year, t_total)
         own_se = se_by.get((code, card_year, "total"))
@@ -469,8 +483,7 @@ class _Context:
             "basis": next(iter(rule.values()))[1] if rule else "",
             "rule": "threshold" if rule else "default",
         }
-        missing = [c for c in self.all_codes if c not in year_totals.index]
-        coverage = {"n": int(len(year_totals)), "total": len(self.all_codes), "missing": [str(self.table.at[c, "province"]) for c in missing]}
+        coverage = self.coverage(card_year)
         published = self.published.get((code, card_year))
         previous, change = None, None
         earlier = [y for y in scored if y < card_year]
@@ -483,25 +496,22 @@ class _Context:
                         "comparable": ok, "rank_comparable": ok_rel,
                         "breaks": [b.note for b in sorted(found, key=lambda b: b.kind != "method") if not b.comparable],
                         "caveats": [b.note for b in found if b.comparable]}
-            before_totals = self.totals_by_year[prev_year]
-            both = before_totals.index.intersection(year_totals.index)
             margin, basis = _margin(code, "total", (prev_year, card_year), se_by, rule, total["scale"])
             ch = total["value"] - previous["value"]
-            change = {"change": ch, "national_change": float(year_totals[both].mean() - before_totals[both].mean()),
+            change = {"change": ch, "national_change": self.national_change("total", prev_year, card_year),
                       "margin": margin, "margin_basis": basis, "status": _assess(ch, margin, ok), "comparable": ok,
                       "like_for_like": self.like_for_like(code, prev_year, card_year) if ok else None}
-        cur = self.dims.get((code, card_year))
-        inds = [] if cur is None else [str(i) for i in cur["indicator"]]
-        prev_dims = self.dims.get((code, previous["year"])) if previous else None
-        before = {} if prev_dims is None else dict(zip(prev_dims["indicator"], prev_dims["value"], strict=True))
+        cur = self.dims.get((code, card_year), _NO_DIMS)
+        inds = cur["indicator"]
+        prev_dims = self.dims.get((code, previous["year"]), _NO_DIMS) if previous else _NO_DIMS
+        before = dict(zip(prev_dims["indicator"], prev_dims["value"], strict=True))
         labels = [label(index, ind) for ind in inds]
-        value = np.array([] if cur is None else cur["value"].to_numpy(float))
+        value = np.array(cur["value"], dtype=float)
         prev_v = np.array([before.get(ind, np.nan) for ind in inds], dtype=float)
-        mx = np.array([] if cur is None else cur["scale_max"].to_numpy(float))
+        mx = np.array(cur["scale_max"], dtype=float)
         cols = {
             "indicator": inds, "label_vi": [vi for vi, _ in labels], "label_en": [en for _, en in labels],
-            "value": value, "previous": prev_v,
-            "rank": [] if cur is None else cur["rank"].astype(int).to_numpy(), "rank_of": [] if cur is None else cur["rank_of"].astype(int).to_numpy(),
+            "value": value, "previous": prev_v, "rank": np.array(cur["rank"], dtype=int), "rank_of": np.array(cur["rank_of"], dtype=int),
             "region_mean": [self.regional[(card_year, str(info["region"]), ind)] for ind in inds],
             "national_mean": [self.national[(card_year, ind)] for ind in inds],
             "max": mx, "change": value - prev_v, "gap_to_max": mx - value,
