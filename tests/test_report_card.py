@@ -4,6 +4,7 @@ and a changing method allow it to say (each rule recomputed here from the tables
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -112,3 +113,67 @@ def test_quartile_rule_is_documented(binh_duong_2020):
     assert q["quartile"] == math.ceil(4 * q["rank"] / q["rank_of"])
     assert "ceil(4 × rank / number ranked)" in render(binh_duong_2020, "en")
     assert "4 × thứ hạng / số tỉnh" in render(binh_duong_2020, "vi")
+
+
+# Issue 11: Vietnamese conventions, other indices at their latest year, cards of every year and of the
+# indices known from reported values.
+
+def test_vietnamese_card_writes_numbers_and_lists_the_vietnamese_way(binh_duong_2020):
+    vi, en = render(binh_duong_2020, "vi"), render(binh_duong_2020, "en")
+    assert "40,76/80" in vi and "40.76" not in vi and "40.76 of 80" in en
+    assert "-3,21" in vi and "1,03" in vi  # total change and the margin
+    # the two dimensions up, as one list of names that contain commas themselves
+    assert "(Trách nhiệm giải trình với người dân; Thủ tục hành chính công)" in vi
+    assert not re.search(r"\d\.\d\d(?!\d)", vi.split("### ")[0].replace("1,96 × √2", "")), "English decimals in the Vietnamese card"
+
+
+def test_other_indices_show_their_latest_value_with_its_year(panel, provinces):
+    card = build_card(panel, provinces, "Bình Dương", 2024)
+    others = card.others.set_index("index")
+    assert others.loc["PCI", "year"] == 2019 and others.loc["MIC_EGOV", "year"] == 2017
+    online = card.others[card.others["index"] == "ONLINE_SERVICES"]
+    assert set(online["year"]) == {2024} and len(online) >= 2
+    vi = render(card, "vi")
+    assert "Không có chỉ số khác" not in vi and "năm 2019: 67,38; thứ hạng 13/63" in vi
+    assert "ONLINE_SERVICES" not in vi  # an index without an acronym is named in full
+
+
+def test_par_index_card_of_bac_kan_2022_reproduces_its_article(panel, provinces):
+    card = build_card(panel, provinces, "Bắc Kạn", 2022, "PAR_INDEX")
+    assert card.kind == "reported" and card.total["value"] == pytest.approx(79.35)
+    assert (card.total["rank"], card.total["rank_of"]) == (61, 63)
+    fields = card.dimensions.set_index("indicator")
+    assert len(fields) == 7 and fields.loc["egov", "share"] == pytest.approx(72.2)
+    assert fields.loc["direction_and_management", "value"] == pytest.approx(7.775)
+    assert fields.loc["direction_and_management", "share"] == pytest.approx(100 * 7.775 / 9.5)  # points / its maximum
+    assert (fields.loc["socioeconomic_impact", "rank"], fields.loc["socioeconomic_impact", "rank_of"]) == (34, 63)
+    res = card_results(card)
+    assert res["weakest"] == ["egov", "socioeconomic_impact", "public_finance_reform"]  # as the article lists them
+    vi = render(card, "vi")
+    assert "79,35/100" in vi and "61/63" in vi and "7,775" in vi and "9,5" in vi and "72,2%" in vi
+    assert "Số liệu trích dẫn" in vi and "articles/001" in vi.replace("\\", "")
+    assert "PAR\\_INDEX" not in vi and "PAR_INDEX" not in vi
+
+
+def test_sipas_card_states_the_reported_national_mean_and_the_previous_rank(panel, provinces):
+    card = build_card(panel, provinces, "Quảng Ninh", 2022, "SIPAS")
+    assert card.total["value"] == pytest.approx(87.59) and card.total["rank"] == 1
+    assert card.national["value"] == pytest.approx(80.08)
+    assert card.previous["year"] == 2020 and card.previous["rank"] == 1
+    en = render(card, "en")
+    assert "National mean 2022: 80.08" in en and "same rank" in en and "compares ranks across years, not scores" in en
+
+
+def test_all_cards_give_the_same_cards_as_one_at_a_time(panel, provinces):
+    from analysis.report_card import all_cards
+
+    every = all_cards(panel, provinces, "PAPI")
+    years = sorted({y for _, y in every})
+    assert years == sorted(set(panel.loc[(panel["index"] == "PAPI") & (panel["indicator"] == "total")
+                                          & panel["reliability"].isin(["official", "compiled"]), "year"]))
+    assert sum(1 for c, _ in every if c == "74") == 13  # Bình Dương: every year with a published score
+    for code, year in [("74", 2020), ("75", 2019), ("46", 2018), ("06", 2024)]:
+        one = build_card(panel, provinces, code, year)
+        assert render(every[(code, year)], "vi") == render(one, "vi")
+        assert card_results(every[(code, year)]) == card_results(one)
+    assert all(not c.notes or not any(n.startswith("fallback") for n in c.notes) for c in every.values())

@@ -1,9 +1,15 @@
 """The report site of a real run, in headless Chromium (Debian's `chromium`, installed by .ci/run or
 `make browser`): search "binh duong" from the home page, open the province page, find its 2020 PAPI total
-and rank; no page requests anything outside the site; figures have alt text; headings are in order."""
+and rank; no page requests anything outside the site; figures have alt text; headings are in order.
+Issue 11: Vietnamese pages write 40,76; no page shows a raw indicator code; every year's card is reachable
+by clicks (Bình Dương 2020, Bắc Kạn's PAR INDEX 2022) with its Word file; the home page exists in both
+languages; every analysis table has its full CSV; chart legends do not overlap on a phone."""
 
 from __future__ import annotations
 
+import csv
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -27,6 +33,7 @@ def site(tmp_path_factory):
     cfg = tmp / "site.yaml"
     cfg.write_text(yaml.safe_dump({"runs": [
         {"notebook": str(paths.project_root() / "notebooks" / "01_data_overview.ipynb")},
+        {"notebook": str(paths.project_root() / "notebooks" / "02_correlation.ipynb")},
         {"notebook": str(paths.project_root() / "notebooks" / "08_validation.ipynb")},
         {"notebook": str(paths.project_root() / "notebooks" / "06_report_card.ipynb"), "name": "card-74-vi",
          "parameters": {"province": "binh duong", "year": 2020}},
@@ -62,7 +69,7 @@ def test_search_click_province_shows_2020_papi(site, browser):
     assert page.url.endswith("provinces/74-vi.html")
     assert page.locator("h1").inner_text() == "Bình Dương"
     row = page.locator('tr[data-index="PAPI"][data-year="2020"][data-indicator="total"]')
-    assert "40.76" in row.inner_text() and "57/63" in row.inner_text()
+    assert "40,76" in row.inner_text() and "57/63" in row.inner_text()  # Vietnamese decimal comma
     shots = paths.project_root() / "reports"
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / "site-province-74.png"), full_page=True)
@@ -135,3 +142,140 @@ def test_injected_markup_in_a_researchers_row_is_shown_as_text(hostile_site, bro
         assert f"user:{HOSTILE_FILE}" in text  # the series table names the file, as text
         assert errors == []
         page.close()
+
+
+_TEXT = "() => { const b = document.body.cloneNode(true); b.querySelectorAll('script,style').forEach(e => e.remove()); return b.textContent; }"
+
+
+def _codes() -> set[str]:
+    """The codebook's indicator codes that look like codes (d1..d8.3, anything with an underscore) and their
+    published ranks, from the build's codebook table."""
+    with open(paths.processed_dir() / "codebook.csv", newline="", encoding="utf-8") as fh:
+        codes = {r["indicator"] for r in csv.DictReader(fh)}
+    codes |= {f"{c}_rank" for c in codes} | {"total_rank"}
+    return {c for c in codes if "_" in c or re.fullmatch(r"d\d+(\.\d+)?", c)}
+
+
+def test_no_page_shows_a_raw_indicator_code(site, browser):
+    """Every page's text (collapsed cards and chart labels included) is scanned for codebook codes."""
+    codes = _codes()
+    assert {"online_payment_share", "d8", "total_rank", "dossier_digitization_share"} <= codes
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) >= 126 + 2 + 3
+    page = browser.new_page()
+    found: dict[str, set[str]] = {}
+    for path in pages:
+        page.goto(path.as_uri())
+        text = page.evaluate(_TEXT)
+        hits = {t.strip(".") for t in re.findall(r"[A-Za-z0-9_.]+", text)} & codes
+        if hits:
+            found[str(path.relative_to(site))] = hits
+        assert not re.search(r"Thứ hạng công bố:\s*($|[;,.)(])", text, re.M), f"{path.name}: empty published-rank label"
+        assert not re.search(r"(Thứ hạng công bố|Published rank)[^;\n]{0,80}0-1", text), f"{path.name}: a rank labelled with a 0-1 scale"
+    page.close()
+    assert found == {}, f"raw codes on {len(found)} pages, e.g. {sorted(found.items())[:3]}"
+
+
+def test_vietnamese_pages_write_numbers_the_vietnamese_way(site, browser):
+    page = browser.new_page()
+    page.goto((site / "provinces" / "74-vi.html").as_uri())
+    card = page.locator("#card-PAPI-2024")
+    assert card.get_attribute("open") is not None
+    text = card.inner_text()
+    assert "45,39/80" in text and not re.search(r"\b\d+\.\d\d\b", text.replace("1,96 × √2", "")), "English decimals on a vi card"
+    series = page.locator('tr[data-index="ONLINE_SERVICES"][data-indicator="procedures_total"]').inner_text()
+    assert "1.928" in series  # dot thousands
+    page.goto((site / "provinces" / "74-en.html").as_uri())
+    assert "45.39 of 80" in page.locator("#card-PAPI-2024").inner_text()
+    assert "1,928" in page.locator('tr[data-index="ONLINE_SERVICES"][data-indicator="procedures_total"]').inner_text()
+    page.close()
+
+
+def test_every_year_card_is_reachable_by_clicks_with_its_word_file(site, browser):
+    from docx import Document
+
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto((site / "index.html").as_uri())
+    page.fill("#search", "binh duong")
+    page.click("#results a.hit >> nth=0")
+    page.wait_for_load_state()
+    years = page.locator('a.card-year[data-index="PAPI"]').all_inner_texts()
+    assert years[0] == "2024" and "2020" in years and "2011" in years and len(years) == 13
+    card = page.locator("#card-PAPI-2020")
+    assert not card.locator("table").is_visible()  # closed until chosen
+    page.click('a.card-year[data-index="PAPI"][data-year="2020"]')
+    assert card.locator("table").is_visible()
+    text = card.inner_text()
+    assert "40,76/80" in text and "57/63" in text and "Quản trị điện tử" in text
+    link = card.locator("p.docx a")
+    assert link.count() == 1  # the Word file the 2020 card run wrote
+    doc = Document(str((site / "provinces" / link.get_attribute("href")).resolve()))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "40,76/80" in body and "57/63" in body and len(doc.tables) == 1
+    # a year without a Word file in the site says how to make one
+    assert "python -m analysis card --province 74 --year 2019" in page.locator("#card-PAPI-2019 p.docx").text_content()
+    page.close()
+
+
+def test_bac_kan_page_has_its_par_index_2022_card(site, browser):
+    page = browser.new_page()
+    page.goto((site / "provinces" / "06-vi.html").as_uri())
+    page.click('a.card-year[data-index="PAR_INDEX"][data-year="2022"]')
+    card = page.locator("#card-PAR_INDEX-2022")
+    assert card.locator("table").is_visible()
+    text = card.inner_text()
+    assert "79,35/100" in text and "61/63" in text and "Số liệu trích dẫn" in text
+    assert "Chính quyền điện tử, chính quyền số" in text and "72,2%" in text
+    href = card.locator("p.docx a").get_attribute("href")
+    assert (site / "provinces" / href).is_file()
+    page.close()
+
+
+def test_home_page_in_both_languages(site, browser):
+    page = browser.new_page()
+    page.goto((site / "index.html").as_uri())
+    assert page.locator("html").get_attribute("lang") == "vi" and "Tìm tỉnh, thành phố" in page.locator("main").inner_text()
+    page.click('header a[href="index-en.html"]')
+    page.wait_for_load_state()
+    assert page.url.endswith("index-en.html") and page.locator("html").get_attribute("lang") == "en"
+    page.fill("#search", "bac kan")
+    page.click("#results a.hit >> nth=0")
+    page.wait_for_load_state()
+    assert page.url.endswith("provinces/06-en.html")
+    page.goto((site / "index-en.html").as_uri())
+    img = page.locator(".figures img").first  # headline figures are readable, not thumbnails
+    assert img.bounding_box()["width"] >= 900
+    page.close()
+
+
+def test_every_analysis_table_has_its_full_csv(site):
+    for page in (site / "analysis").glob("*/index.html"):
+        text = page.read_text(encoding="utf-8")
+        tables = text.count('class="dataframe')
+        links = re.findall(r'href="tables/([^"]+\.csv)"', text)
+        assert tables == len(links), f"{page.parent.name}: {tables} tables, {len(links)} CSV links"
+        for name in links:
+            assert (page.parent / "tables" / name).is_file(), f"{page.parent.name}: {name} missing"
+    corr = site / "analysis" / "02_correlation"
+    results = json.loads((site.parent / "02_correlation" / "results.json").read_text(encoding="utf-8"))
+    tested = [r for r in results["table"] if r["status"] == "tested"]
+    with open(corr / "tables" / "pairs_tested.csv", newline="", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == len(tested) > 10
+    html_table = (corr / "index.html").read_text(encoding="utf-8").split('class="dataframe')[1].split("</table>")[0]
+    assert html_table.count("<tr") == len(tested) + 1  # shown in full, not 10 of them
+
+
+def test_chart_legend_does_not_overlap_on_a_phone(site, browser):
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto((site / "provinces" / "74-vi.html").as_uri())
+    boxes = [page.locator(".legend li").nth(i).bounding_box() for i in range(page.locator(".legend li").count())]
+    assert len(boxes) == 3
+    for i, a in enumerate(boxes):
+        assert a["x"] >= 0 and a["x"] + a["width"] <= 375 + 1
+        for b in boxes[i + 1:]:
+            apart = a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"] or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+            assert apart, (a, b)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    labels = page.locator("#card-PAPI-2024 svg text").all_text_contents()
+    assert "Công khai, minh bạch" in labels and "d2" not in labels  # dimension names, not codes
+    page.close()

@@ -1,9 +1,10 @@
-"""Command line: `python -m analysis data fetch|build|check`."""
+"""Command line: `python -m analysis data fetch|build|check|release`, `run`, `notebooks refresh`, `card`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .errors import DataError
 
@@ -83,6 +84,30 @@ def _positive_int(text: str) -> int:
     return n
 
 
+def _card(args: argparse.Namespace) -> int:
+    """One report card of any province, year and index, as Word (DOCX) or Markdown: the cards the site
+    offers without a Word file (years other than the latest) are made here on demand."""
+    from . import load_panel, load_table
+    from .notebook import setup
+    from .report_card import build_card, render
+    from .runner.run import reports_dir
+
+    setup()  # the notebooks' plain, deterministic chart style
+    card = build_card(load_panel(), load_table("provinces"), args.province, args.year, args.index)
+    ext = "docx" if args.format == "docx" else "md"
+    out = Path(args.output) if args.output else reports_dir() / "cards" / f"{card.province_code}-{card.index}-{card.year}-{args.language}.{ext}"
+    if args.format == "docx":
+        from .docx_card import write_docx
+
+        write_docx(card, out, args.language)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render(card, args.language), encoding="utf-8")
+    note = f" (no {args.index} value for {args.year}; the card uses {card.year})" if card.year != args.year else ""
+    print(f"{card.province}, {card.index} {card.year}{note}: {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     nbs.add_argument("--only", nargs="+", metavar="NAME")
     nbs.add_argument("--jobs", type=_positive_int)
     nbs.set_defaults(func=_notebooks)
+    card = sub.add_parser("card", help="one province's report card as Word (DOCX) or Markdown")
+    card.add_argument("--province", required=True, help="any spelling or the GSO code, e.g. \"binh duong\", 74")
+    card.add_argument("--year", type=int, required=True)
+    card.add_argument("--index", default="PAPI", help="PAPI (default), PAR_INDEX, SIPAS, ...")
+    card.add_argument("--language", default="vi", choices=["vi", "en"])
+    card.add_argument("--format", default="docx", choices=["docx", "md"])
+    card.add_argument("--output", help="file to write (default reports/cards/<code>-<index>-<year>-<language>.<docx|md>)")
+    card.set_defaults(func=_card)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .i18n import axis_formatter, fmt_number
 from .panel.codebook import index_label, indicator_info, label, segments
 from .panel.vintage import in_63
 from .registry import Registry
@@ -139,12 +140,11 @@ def explore_table(view: pd.DataFrame, language: str = "en") -> Styler:
         t["n"]: v["n_provinces"].to_numpy(),
         t["existing"]: v["n_of"].to_numpy(),
     }, index=pd.Index(v["year"].astype(str), name=t["year"]))
-    decimal, thousands = (",", ".") if language == "vi" else (".", ",")
     ints = [t["rank"], t["of"], t["n"], t["existing"]]
     floats = [c for c in table.columns if c not in ints]
     caption = f"{' · '.join(titles(a['index'], a['indicator'], language))}. {RULE[language]}"
-    return (table.style.set_uuid("explorer").format(precision=2, decimal=decimal, thousands=thousands, na_rep="", subset=floats, escape="html")
-            .format(precision=0, thousands=thousands, na_rep="", subset=ints)
+    return (table.style.set_uuid("explorer").format(lambda v: fmt_number(v, language, 2), na_rep="", subset=floats, escape="html")
+            .format(lambda v: fmt_number(v, language, 0), na_rep="", subset=ints)
             .format_index(escape="html", axis=1)
             .set_caption(html.escape(caption)))
 
@@ -231,7 +231,7 @@ def explore_figure(view: pd.DataFrame, panel: pd.DataFrame, year: int | None = N
     if ranks:
         _rank_axis(ax1, max(view["value"].max(), view["rank_of"].max(skipna=True) if view["rank_of"].notna().any() else 1))
     _year_axis(ax1, view, breaks)
-    ax1.yaxis.set_major_formatter(maps.tick_format(language))
+    ax1.yaxis.set_major_formatter(axis_formatter(language))
     ax1.legend(fontsize=7, loc="best")
 
     if ranks:

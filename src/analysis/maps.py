@@ -17,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
+from .i18n import axis_formatter
 from .manifest import load_manifest
 from .registry import VINTAGE_34, Registry
 
@@ -53,14 +54,6 @@ def boundaries_34(registry: Registry) -> gpd.GeoDataFrame:
     return g[["province_code", "geometry"]].set_crs("EPSG:4326", allow_override=True)
 
 
-def tick_format(language: str):  # noqa: ANN201 - a matplotlib FuncFormatter
-    """Axis numbers as the language writes them: 1.072 and 62,5 in Vietnamese, 1,072 and 62.5 in English."""
-    from matplotlib.ticker import FuncFormatter
-
-    swap = str.maketrans(",.", ".,") if language == "vi" else None
-    return FuncFormatter(lambda x, pos: f"{x:,.6g}".translate(swap) if swap else f"{x:,.6g}")
-
-
 @contextmanager
 def _one_draw(fig):  # noqa: ANN001, ANN202
     """geopandas redraws the whole figure after each plot call (`canvas.draw_idle`, which draws at once on
@@ -88,7 +81,7 @@ def choropleth(ax, geo: gpd.GeoDataFrame, values: pd.DataFrame, key: str, title:
         d.plot(column="value", ax=ax, cmap=cmap, legend=True, linewidth=0.2, edgecolor="white",
                missing_kwds={"color": "#eeeeee", "hatch": "///", "label": "no value"}, legend_kwds={"shrink": 0.6})
         for cax in set(ax.figure.axes) - before:  # the colour bar
-            cax.yaxis.set_major_formatter(tick_format(language))
+            cax.yaxis.set_major_formatter(axis_formatter(language))
         islands.boundary.plot(ax=ax, color="#444444", linewidth=0.5)
         if highlight is not None:
             d[d[key] == highlight].boundary.plot(ax=ax, color="red", linewidth=1.2)

@@ -68,6 +68,35 @@ def save_figure(fig: Any, name: str, notebook: str, data: Any, display: bool = T
                       f'<a href="figures/{name}.svg">SVG</a> · <a href="figures/{name}.png">PNG</a></p>'))
 
 
+def save_table(frame: Any, name: str, notebook: str, display: bool = True, max_rows: int = 100) -> None:
+    """A table of results in full: as CSV next to the executed notebook (`tables/<name>.csv`, through the
+    formula-safe writer), and shown in the notebook in full up to `max_rows` rows (pandas would otherwise
+    cut a 61-row table to 10), else its first `max_rows` rows with the total stated. Under the runner a
+    link to the CSV follows the table, so every table of a published analysis page has its full data."""
+    import pandas as pd
+
+    from .panel.io import write_csv
+
+    out = output_dir(notebook) / "tables"
+    out.mkdir(parents=True, exist_ok=True)
+    frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+    write_csv(frame, out / f"{name}.csv", index=not isinstance(frame.index, pd.RangeIndex))
+    if not display:
+        return
+    from IPython.display import HTML
+    from IPython.display import display as ipy_display
+
+    with pd.option_context("display.max_rows", max_rows + 1, "display.min_rows", max_rows + 1, "display.max_columns", None,
+                           "display.width", None, "display.max_colwidth", 200):
+        ipy_display(frame if len(frame) <= max_rows else frame.head(max_rows))
+    shown = "" if len(frame) <= max_rows else f"first {max_rows} of "
+    if os.environ.get("VNGOV_OUTPUT_DIR"):
+        ipy_display(HTML(f'<p class="table-data">{name}: {shown}{len(frame)} rows · '
+                         f'<a href="tables/{name}.csv">full table (CSV)</a></p>'))
+    elif shown:
+        print(f"{name}: {shown}{len(frame)} rows shown; the full table is in {out / f'{name}.csv'}")
+
+
 def _clean(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}

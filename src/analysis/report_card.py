@@ -18,14 +18,23 @@ Rules the card states (and `build_cards` applies):
   the PAPI total's threshold is 1.03 points out of 80 and 0.77 out of 60) is "about unchanged" (for an
   index without any published standard error: 1% of the maximum). Rank gaps use the same margin: the
   card gives the band of ranks whose scores are within it.
-- **National change**: every change is shown beside the change of the national mean over provinces."""
+- **National change**: every change is shown beside the change of the national mean over provinces.
+
+Indices the project has only as reported values (PAR INDEX, SIPAS: `ranked: false` in the codebook) get a
+card of what was published: score, published rank, field scores with their share of the maximum and rank,
+the previous reported year's score and rank, and the national mean where reported, each value marked as
+reported with its source. Their ranks are compared across years, their levels are not (the criteria are
+revised often).
+
+Numbers are written as the language writes them (`analysis.i18n.fmt_number`: 40,76 and 1.603 in
+Vietnamese) and lists of names are joined with "; " (names such as "Công khai, minh bạch" contain commas)."""
 
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +42,7 @@ import pandas as pd
 
 from . import paths
 from .errors import DataError
+from .i18n import fmt_number, fmt_rank, index_short, join, reliability, strip_unit
 from .panel import codebook
 from .panel.codebook import INDEX_LABELS, RANKING_RELIABILITY, label
 from .registry import VINTAGE_34, Registry
@@ -45,11 +55,12 @@ QUARTILE = {
     "vi": {1: "nhóm cao nhất", 2: "nhóm trung bình cao", 3: "nhóm trung bình thấp", 4: "nhóm thấp nhất"},
     "en": {1: "top quartile", 2: "upper-middle quartile", 3: "lower-middle quartile", 4: "bottom quartile"},
 }
+# Numbers arrive formatted (fmt_number), so the templates carry no format specifications.
 TEXT = {
     "vi": {
         "title": "{province}: {index} năm {year}",
-        "total": "Tổng điểm {value:.2f}/{scale:g}, xếp thứ {rank}/{rank_of} tỉnh, thành phố có điểm công bố ({quartile}).",
-        "prev": "Năm {prev}: {value:.2f} điểm, thứ {rank}/{rank_of} ({delta}).",
+        "total": "Tổng điểm {value}/{scale}, xếp thứ {rank}/{rank_of} tỉnh, thành phố có điểm công bố ({quartile}).",
+        "prev": "Năm {prev}: {value} điểm, thứ {rank}/{rank_of} ({delta}).",
         "break": ("Lưu ý: {index} thay đổi phương pháp giữa năm {prev} và năm {year}; điểm và thứ hạng của hai năm đo các nội dung "
                   "khác nhau nên không so sánh."),
         "diffn": "thứ hạng trong số tỉnh khác nhau, không so sánh số bậc",
@@ -57,37 +68,53 @@ TEXT = {
         "fallback": "Lưu ý: tỉnh không có điểm công bố năm {asked}; thẻ này dùng năm {used}.",
         "dims": "So với năm {prev}: {up} nội dung tăng điểm ({up_list}), {down} nội dung giảm điểm.",
         "weak": "Nội dung thấp điểm nhất: {items}.",
-        "gap": "{name} {value:.2f}/{max:g} (còn cách tối đa {gap:.2f})",
+        "gap": "{name} {value}/{max} (còn cách tối đa {gap})",
         "region": "So với vùng {region} và cả nước: {above} nội dung cao hơn trung bình cả nước, {below} nội dung thấp hơn.",
         "other": "Các chỉ số khác của tỉnh",
-        "none": "Không có chỉ số khác trong dữ liệu cho năm này.",
+        "none": "Không có chỉ số khác trong dữ liệu đến năm {year}.",
+        "other_item": "{name}, năm {year}: {value}{rank} ({reliability}; {source}: {ref})",
+        "other_rank": "; thứ hạng {rank}",
         "up": "tăng {n} bậc", "down": "giảm {n} bậc", "same": "giữ nguyên thứ hạng",
         "source": "Nguồn",
         "cols": ["Nội dung", "Điểm", "Năm trước", "Thay đổi", "Cả nước thay đổi", "Đánh giá", "Hạng", "Vùng", "Cả nước", "Tối đa"],
-        "change": "Tổng điểm thay đổi {change:+.2f} (trung bình cả nước {national:+.2f}; biên sai số ±{margin:.2f}: {status}).",
-        "lfl": ("So sánh cùng nội dung (không tính {dropped}, chuỗi số liệu bị gián đoạn): {before:.2f} → {now:.2f} "
-                "({change:+.2f}; cả nước {national:+.2f}), thứ {rank_before}/{of_before} → {rank}/{of}."),
-        "se": "Khoảng tin cậy 95% của tổng điểm: {low:.2f}–{high:.2f} (sai số chuẩn {se:.2f} do nhóm nghiên cứu công bố).",
+        "change": "Tổng điểm thay đổi {change} (trung bình cả nước {national}; biên sai số ±{margin}: {status}).",
+        "lfl": ("So sánh cùng nội dung (không tính {dropped}, chuỗi số liệu bị gián đoạn): {before} → {now} "
+                "({change}; cả nước {national}), thứ {rank_before}/{of_before} → {rank}/{of}."),
+        "se": "Khoảng tin cậy 95% của tổng điểm: {low}–{high} (sai số chuẩn {se} do nhóm nghiên cứu công bố).",
         "band_se": "Các tỉnh xếp thứ {lo}–{hi} có tổng điểm không khác biệt có ý nghĩa thống kê với tỉnh (trong biên sai số).",
-        "band": ("Các tỉnh xếp thứ {lo}–{hi} có tổng điểm chênh lệch dưới {t:.2f} điểm so với tỉnh; khác biệt về thứ hạng "
+        "band": ("Các tỉnh xếp thứ {lo}–{hi} có tổng điểm chênh lệch dưới {t} điểm so với tỉnh; khác biệt về thứ hạng "
                  "trong khoảng này nằm trong biên sai số."),
         "official": "Thứ hạng công bố: {rank}/{of} ({source}); thứ hạng trên thẻ được tính từ điểm số.",
         "fewer": ("Năm {year} chỉ {n}/{total} tỉnh, thành phố có điểm công bố (không có: {missing}); thứ hạng được tính "
                   "trong {n} tỉnh và có thể khác thứ hạng chính thức."),
-        "margin": ("Biên sai số: thay đổi nhỏ hơn ngưỡng (tổng điểm {t_total:.2f}; nội dung {t_min:.2f}–{t_max:.2f} điểm) "
+        "margin": ("Biên sai số: thay đổi nhỏ hơn ngưỡng (tổng điểm {t_total}; nội dung {t_min}–{t_max} điểm) "
                    "được coi là gần như không đổi; ngưỡng = 1,96 × √2 × sai số chuẩn trung vị do nhóm nghiên cứu công bố ({basis})."),
-        "margin_default": "Biên sai số: không có sai số chuẩn công bố; thay đổi nhỏ hơn {t:.2f} điểm (1% điểm tối đa) được coi là gần như không đổi.",
+        "margin_default": "Biên sai số: không có sai số chuẩn công bố; thay đổi nhỏ hơn {t} điểm (1% điểm tối đa) được coi là gần như không đổi.",
         "margin_own": "Thay đổi được so với biên sai số của chính tỉnh: 1,96 × √(sai số chuẩn năm trước² + năm nay²).",
         "assess": "Vượt biên sai số: {up} nội dung tăng, {down} nội dung giảm; gần như không đổi: {flat}{nc}.",
         "nc": "; không so sánh được: {items}",
         "status": {"up": "tăng", "down": "giảm", "flat": "gần như không đổi", "nc": "không so sánh được", "": ""},
         "breaknote": "Không so sánh được với năm {prev}: {items}.",
         "quartile_rule": "Nhóm (phần tư) = làm tròn lên 4 × thứ hạng / số tỉnh được xếp hạng; nhóm 1 là nhóm cao nhất.",
+        "provinces": "tỉnh",
+        # cards of indices known only from reported values (PAR INDEX, SIPAS)
+        "r_total": "Đạt {value}/{scale} điểm{rank}.",
+        "r_rank": ", xếp thứ {rank}/{rank_of} tỉnh, thành phố",
+        "r_rank_only": "Xếp thứ {rank}/{rank_of} tỉnh, thành phố; điểm số không có trong dữ liệu.",
+        "r_national": "Trung bình cả nước năm {year}: {value} ({source}).",
+        "r_prev": "Năm {prev} (số liệu gần nhất trước đó): {value}{delta}.",
+        "r_prev_rank": "thứ {rank}/{rank_of}",
+        "r_levels": ("{index} điều chỉnh tiêu chí thường xuyên: thẻ so sánh thứ hạng giữa các năm, không so sánh điểm số."),
+        "r_fields": "Điểm các lĩnh vực được công bố ({n} lĩnh vực); lĩnh vực có tỷ lệ điểm so với tối đa thấp nhất: {items}.",
+        "r_field_item": "{name} ({share})",
+        "r_cols": ["Lĩnh vực", "Điểm", "Điểm tối đa", "Tỷ lệ so với tối đa", "Thứ hạng", "Năm trước", "Thay đổi"],
+        "r_source": ("Số liệu trích dẫn: các giá trị trên thẻ do {publisher} công bố, được trích lại từ {sources}; dự án không có "
+                     "bảng số liệu đầy đủ của chỉ số này, nên không tính thứ hạng, trung bình vùng hay biên sai số."),
     },
     "en": {
         "title": "{province}: {index} {year}",
-        "total": "Total {value:.2f} of {scale:g}, ranked {rank} of {rank_of} provinces with a published score ({quartile}).",
-        "prev": "{prev}: {value:.2f} points, rank {rank} of {rank_of} ({delta}).",
+        "total": "Total {value} of {scale}, ranked {rank} of {rank_of} provinces with a published score ({quartile}).",
+        "prev": "{prev}: {value} points, rank {rank} of {rank_of} ({delta}).",
         "break": ("Note: {index} changed method between {prev} and {year} ({why}); scores and ranks of the two years measure "
                   "different things and are not compared."),
         "diffn": "ranked among different numbers of provinces, places not compared",
@@ -95,32 +122,47 @@ TEXT = {
         "fallback": "Note: no published score in {asked}; this card uses {used}.",
         "dims": "Against {prev}: {up} dimensions up ({up_list}), {down} down.",
         "weak": "Weakest dimensions: {items}.",
-        "gap": "{name} {value:.2f}/{max:g} ({gap:.2f} below the maximum)",
+        "gap": "{name} {value}/{max} ({gap} below the maximum)",
         "region": "Against the {region} region and the country: {above} dimensions above the national mean, {below} below.",
         "other": "The province's other indices",
-        "none": "No other index in the data for this year.",
+        "none": "No other index in the data up to {year}.",
+        "other_item": "{name}, {year}: {value}{rank} ({reliability}; {source}: {ref})",
+        "other_rank": "; rank {rank}",
         "up": "up {n} places", "down": "down {n} places", "same": "same rank",
         "source": "Source",
         "cols": ["Dimension", "Score", "Previous year", "Change", "National change", "Assessment", "Rank", "Region", "Country", "Maximum"],
-        "change": "Total change {change:+.2f} (national mean {national:+.2f}; margin ±{margin:.2f}: {status}).",
-        "lfl": ("Like for like (without {dropped}, whose series breaks): {before:.2f} → {now:.2f} ({change:+.2f}; national "
-                "{national:+.2f}), rank {rank_before} of {of_before} → {rank} of {of}."),
-        "se": "95% confidence interval of the total: {low:.2f}–{high:.2f} (standard error {se:.2f} as published).",
+        "change": "Total change {change} (national mean {national}; margin ±{margin}: {status}).",
+        "lfl": ("Like for like (without {dropped}, whose series breaks): {before} → {now} ({change}; national "
+                "{national}), rank {rank_before} of {of_before} → {rank} of {of}."),
+        "se": "95% confidence interval of the total: {low}–{high} (standard error {se} as published).",
         "band_se": "Provinces ranked {lo}–{hi} have totals not significantly different from this province's (within the margin).",
-        "band": ("Provinces ranked {lo}–{hi} are within {t:.2f} points of this province's total; rank differences inside "
+        "band": ("Provinces ranked {lo}–{hi} are within {t} points of this province's total; rank differences inside "
                  "that band are within the margin of error."),
         "official": "Published rank: {rank} of {of} ({source}); the card's rank is computed from the scores.",
         "fewer": ("In {year} only {n} of {total} provinces have a published score (missing: {missing}); ranks are computed "
                   "among these {n} and may differ from the official rank."),
-        "margin": ("Margin of error: a change smaller than the threshold (total {t_total:.2f}; dimensions {t_min:.2f}–{t_max:.2f} "
+        "margin": ("Margin of error: a change smaller than the threshold (total {t_total}; dimensions {t_min}–{t_max} "
                    "points) counts as about unchanged; threshold = 1.96 × √2 × the median standard error published ({basis})."),
-        "margin_default": "Margin of error: no published standard errors; a change below {t:.2f} points (1% of the maximum) counts as about unchanged.",
+        "margin_default": "Margin of error: no published standard errors; a change below {t} points (1% of the maximum) counts as about unchanged.",
         "margin_own": "Changes are set against the province's own margin: 1.96 × √(previous SE² + current SE²).",
         "assess": "Beyond the margin: up {up}, down {down}; about unchanged: {flat}{nc}.",
         "nc": "; not comparable: {items}",
         "status": {"up": "up", "down": "down", "flat": "about unchanged", "nc": "not comparable", "": ""},
         "breaknote": "Not comparable with {prev}: {items}.",
         "quartile_rule": "Quartile group = ceil(4 × rank / number ranked); group 1 is the top quarter.",
+        "provinces": "provinces",
+        "r_total": "Score {value} of {scale}{rank}.",
+        "r_rank": ", ranked {rank} of {rank_of} provinces",
+        "r_rank_only": "Ranked {rank} of {rank_of} provinces; the score is not in the data.",
+        "r_national": "National mean {year}: {value} ({source}).",
+        "r_prev": "{prev} (the latest earlier reported year): {value}{delta}.",
+        "r_prev_rank": "rank {rank} of {rank_of}",
+        "r_levels": "{index} revises its criteria often: the card compares ranks across years, not scores.",
+        "r_fields": "Field scores published ({n} fields); lowest share of the maximum: {items}.",
+        "r_field_item": "{name} ({share})",
+        "r_cols": ["Field", "Score", "Maximum", "Share of maximum", "Rank", "Previous year", "Change"],
+        "r_source": ("Reported values: published by {publisher} and quoted from {sources}; the project has no full table of this "
+                     "index, so it computes no rank, regional mean or margin of error."),
     },
 }
 
@@ -143,6 +185,18 @@ class Card:
     uncertainty: dict = field(default_factory=dict)  # margin rule, thresholds, SE and rank band of the card year
     published_rank: dict | None = None  # a rank the publisher printed for this province-year
     coverage: dict = field(default_factory=dict)  # provinces scored vs all provinces that year
+    kind: str = "panel"  # "panel": computed from the publisher's full table; "reported": reported values only
+    national: dict | None = None  # reported cards: the national mean the publisher reported that year
+
+    @cached_property
+    def rows(self) -> list[dict]:
+        """`dimensions` as plain records, made once per card (or given by the builder, which has them)."""
+        return self.dimensions.to_dict("records")
+
+    @cached_property
+    def other_rows(self) -> list[dict]:
+        """`others` as plain records."""
+        return self.others.to_dict("records")
 
 
 def _annual(panel: pd.DataFrame) -> pd.DataFrame:
@@ -222,22 +276,21 @@ def _margin(code: str, ind: str, years: tuple[int, int], se_by: dict, rule: dict
     return DEFAULT_THRESHOLD_SHARE * scale, "default"
 
 
-def _rank_band(code: str, totals: pd.Series, se_by: dict, year: int, ind: str, fallback: float) -> tuple[int, int, str]:
+def _band(order: pd.Series, ses: pd.Series, ranks: np.ndarray, basis: str, code: str, fallback: float) -> tuple[int, int, str]:
     """The band of ranks around this province's whose scores lie within the margin of its own, going up
-    and down the ranking until the first province outside: pairwise 1.96 x sqrt(se_i^2 + se_j^2) where
-    every score of the year has a published SE, else the threshold."""
-    ses = pd.Series({c: se_by.get((c, year, ind)) for c in totals.index}, dtype=float)
-    basis = "se" if ses.notna().all() else "threshold"
-    order = totals.sort_values(ascending=False)
-    ranks = order.rank(method="min", ascending=False)
-    within = (order - order[code]).abs() < (Z95 * np.sqrt(ses[code] ** 2 + ses[order.index] ** 2) if basis == "se" else fallback)
+    and down the ranking (`order`: the year's totals, best first) until the first province outside:
+    pairwise 1.96 x sqrt(se_i^2 + se_j^2) where every score of the year has a published SE, else the
+    threshold."""
     pos = order.index.get_loc(code)
+    values = order.to_numpy(float)
+    limit = Z95 * np.sqrt(ses.iloc[pos] ** 2 + ses.to_numpy(float) ** 2) if basis == "se" else fallback
+    within = np.abs(values - values[pos]) < limit
     lo = hi = pos
-    while lo > 0 and within.iloc[lo - 1]:
+    while lo > 0 and within[lo - 1]:
         lo -= 1
-    while hi < len(order) - 1 and within.iloc[hi + 1]:
+    while hi < len(values) - 1 and within[hi + 1]:
         hi += 1
-    return int(ranks.iloc[lo]), int(ranks.iloc[hi]), basis
+    return int(ranks[lo]), int(ranks[hi]), basis
 
 
 def _leaf_totals(leaves: pd.DataFrame, parts: list[str], year: int) -> pd.Series:
@@ -248,21 +301,54 @@ def _leaf_totals(leaves: pd.DataFrame, parts: list[str], year: int) -> pd.Series
     return w.sum(axis=1)
 
 
-def _like_for_like(code: str, idx: pd.DataFrame, index: str, prev: int, year: int) -> dict | None:
-    """The total without the parts whose series break between `prev` and `year`, for every province with
-    all remaining parts: the province's values, ranks and the national mean change."""
+def _lfl_totals(idx: pd.DataFrame, index: str, prev: int, year: int) -> dict | None:
+    """The totals without the parts whose series break between `prev` and `year`, for every province with
+    all remaining parts, their ranks and the national mean change (the same for every card of that pair
+    of years, so computed once)."""
     keep, dropped = like_for_like(index, "total", prev, year)
     if not dropped or not keep:
         return None
     leaves = idx[idx["indicator"].isin(keep) & idx["year"].isin([prev, year])]
     before, now = _leaf_totals(leaves, keep, prev), _leaf_totals(leaves, keep, year)
-    if code not in before.index or code not in now.index:
-        return None
     both = before.index.intersection(now.index)
-    rb, rn = before.rank(method="min", ascending=False), now.rank(method="min", ascending=False)
-    return {"dropped": dropped, "before": float(before[code]), "now": float(now[code]), "change": float(now[code] - before[code]),
-            "national_change": float(now[both].mean() - before[both].mean()), "rank_before": int(rb[code]), "of_before": len(before),
-            "rank": int(rn[code]), "of": len(now)}
+    rank = lambda s: s.rank(method="min", ascending=False).astype(int).to_dict()  # noqa: E731
+    return {"dropped": dropped, "before": before.to_dict(), "now": now.to_dict(), "rank_before": rank(before), "rank": rank(now),
+            "national_change": float(now[both].mean() - before[both].mean()), "of_before": len(before), "of": len(now)}
+
+
+def _like_for_like(code: str, totals: dict | None) -> dict | None:
+    """The province's like-for-like totals, their ranks and the national mean change."""
+    if totals is None or code not in totals["before"] or code not in totals["now"]:
+        return None
+    before, now = float(totals["before"][code]), float(totals["now"][code])
+    return {"dropped": totals["dropped"], "before": before, "now": now, "change": now - before,
+            "national_change": totals["national_change"], "rank_before": int(totals["rank_before"][code]),
+            "of_before": totals["of_before"], "rank": int(totals["rank"][code]), "of": totals["of"]}
+
+
+INDEX_ORDER = ["PAPI", "PCI", "PAR_INDEX", "SIPAS", "DTI", "ICT_INDEX", "MIC_EGOV", "ONLINE_SERVICES"]
+OTHER_COLUMNS = ["index", "indicator", "year", "value", "scale_max", "rank", "rank_of", "reliability", "source_id", "source_ref"]
+
+
+def other_indices(rows: pd.DataFrame | list[dict], year: int, as_frame: bool = True) -> pd.DataFrame | list[dict]:
+    """A province's other indices as of `year`: for each index, its latest year up to `year` and there its
+    headline (the total and its published rank; every indicator for an index without a total, such as
+    online public services). So a 2024 card lists PAR INDEX 2022 and PCI 2019 with their years. `rows`:
+    the province's rows of the other indices (a frame, or its records; plain Python is what makes ~900
+    cards per site build cheap)."""
+    recs = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
+    recs = [r for r in recs if r["year"] <= year]
+    with_head = {r["index"] for r in recs if r["indicator"] in ("total", "total_rank")}
+    recs = [r for r in recs if r["index"] not in with_head or r["indicator"] in ("total", "total_rank")]
+    latest: dict[str, int] = {}
+    for r in recs:
+        latest[r["index"]] = max(latest.get(r["index"], r["year"]), r["year"])
+    recs = [r for r in recs if r["year"] == latest[r["index"]]]
+    ranked = {r["index"] for r in recs if r["indicator"] == "total" and not pd.isna(r["rank"])}
+    recs = [r for r in recs if not (r["indicator"] == "total_rank" and r["index"] in ranked)]  # the total carries its rank
+    order = {k: i for i, k in enumerate(INDEX_ORDER)}
+    recs.sort(key=lambda r: (order.get(r["index"], len(order)), r["index"], r["indicator"]))
+    return pd.DataFrame([{c: r[c] for c in OTHER_COLUMNS} for r in recs], columns=OTHER_COLUMNS) if as_frame else recs
 
 
 def build_card(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, year: int, index: str = "PAPI",
@@ -278,43 +364,104 @@ def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: 
                 codes: list[str] | None = None, uncertainty: pd.DataFrame | None = None,
                 crosschecks: pd.DataFrame | None = None) -> dict[str, Card]:
     """Cards for many provinces in one pass: national and regional means, thresholds and like-for-like
-    totals are computed once, not per card."""
-    table = provinces[provinces["vintage"] != VINTAGE_34].set_index("province_code", drop=False)  # codes unique per vintage
-    all_codes = sorted(table.index[table["vintage"] == "gso-2008"])
-    ann = _annual(panel)
-    # the card states the publisher's results: a researcher's or the press's value of the same index is
-    # listed nowhere on it and changes none of its ranks or means
-    idx = ann[(ann["index"] == index) & ann["reliability"].isin(RANKING_RELIABILITY)]
-    tot = tot_all = idx[idx["indicator"] == "total"].sort_values("year")
-    dims = idx[idx["indicator"].str.fullmatch(r"d\d")].copy()
-    dims["region"] = dims["province_code"].map(table["region"])
-    national = dims.groupby(["year", "indicator"])["value"].mean()
-    regional = dims.groupby(["year", "region", "indicator"])["value"].mean()
-    heads = ann[(ann["index"] != index) & ((ann["indicator"] == "total") | ann["indicator"].str.endswith("total_rank"))]
-    se = standard_errors(uncertainty)
-    se = se[se["index"] == index]
-    se_by = {(c, int(y), i): float(v) for c, y, i, v in zip(se["province_code"], se["year"], se["indicator"], se["se"], strict=True)}
-    rule = thresholds(se, index)
-    ranks_pub = published_ranks(crosschecks)
-    ranks_pub = ranks_pub[(ranks_pub["index"] == index) & (ranks_pub["indicator"] == "total")].set_index(["province_code", "year"])
-    dim_years = {(str(i), int(y)): g.set_index("province_code")["value"] for (i, y), g in dims.groupby(["indicator", "year"])}
+    totals are computed once, not per card. An index the project has only as reported values (not
+    `ranked` in the codebook, or a researcher's own) gets the card of what was published."""
+    info = codebook.index_info(index)
+    if info is None or not info["ranked"]:
+        wanted = codes if codes is not None else sorted(card_years(panel, index))
+        return {c: card for (c, _), card in _reported_cards(panel, provinces, index, [(c, year) for c in wanted]).items()}
+    ctx = _Context(panel, provinces, index, codes, uncertainty, crosschecks)
+    return {code: ctx.card(code, year) for code in (codes if codes is not None else sorted(ctx.scored))}
 
-    def national_change(ind: str, prev: int, now: int) -> float:
-        a, b = dim_years.get((ind, prev)), dim_years.get((ind, now))
-        both = a.index.intersection(b.index) if a is not None and b is not None else []
-        return float(b[both].mean() - a[both].mean()) if len(both) else np.nan
 
-    if codes is not None:  # group only the requested provinces' rows (one card: one small group)
-        dims, tot, heads = (d[d["province_code"].isin(codes)] for d in (dims, tot, heads))
-    dims_by = {k: g for k, g in dims.groupby("province_code")}
-    tot_by = {k: g for k, g in tot.groupby("province_code")}
-    heads_by = {k: g for k, g in heads.groupby("province_code")}
-    totals_by_year = {int(y): g.set_index("province_code")["value"] for y, g in tot_all.groupby("year")}
-    cards: dict[str, Card] = {}
-    for code in codes if codes is not None else sorted(tot_by):
-        info = table.loc[code]
-        own = tot_by.get(code, tot.iloc[0:0])
-        scored = [int(y) for y in own["year"]]
+_NO_DIMS = {"indicator": [], "value": [], "rank": [], "rank_of": [], "scale_max": []}  # a province-year without dimensions
+
+
+class _Context:
+    """What every card of one index shares, computed once: the publisher's totals and dimensions by
+    province and year, national and regional means, published standard errors and thresholds, published
+    ranks, like-for-like totals and national changes per pair of years, rank orders per year."""
+
+    def __init__(self, panel: pd.DataFrame, provinces: pd.DataFrame, index: str, codes: list[str] | None,
+                 uncertainty: pd.DataFrame | None, crosschecks: pd.DataFrame | None) -> None:
+        self.index = index
+        self.table = provinces[provinces["vintage"] != VINTAGE_34].set_index("province_code", drop=False)  # codes unique per vintage
+        self.all_codes = sorted(self.table.index[self.table["vintage"] == "gso-2008"])
+        ann = _annual(panel)
+        # the card states the publisher's results: a researcher's or the press's value of the same index is
+        # listed nowhere on it and changes none of its ranks or means
+        self.idx = idx = ann[(ann["index"] == index) & ann["reliability"].isin(RANKING_RELIABILITY)]
+        tot = idx[idx["indicator"] == "total"].sort_values("year")
+        dims = idx[idx["indicator"].str.fullmatch(r"d\d")].copy()
+        dims["region"] = dims["province_code"].map(self.table["region"])
+        self.national = {(int(y), str(i)): float(v) for (y, i), v in dims.groupby(["year", "indicator"])["value"].mean().items()}
+        self.regional = {(int(y), str(r), str(i)): float(v)
+                         for (y, r, i), v in dims.groupby(["year", "region", "indicator"])["value"].mean().items()}
+        self.dim_years = {(str(i), int(y)): g.set_index("province_code")["value"] for (i, y), g in dims.groupby(["indicator", "year"])}
+        self.totals_by_year = {int(y): g.set_index("province_code")["value"] for y, g in tot.groupby("year")}
+        heads = ann[ann["index"] != index]
+        heads = _headline_rows(heads)
+        se = standard_errors(uncertainty)
+        se = se[se["index"] == index]
+        self.se_by = {(c, int(y), i): float(v) for c, y, i, v in zip(se["province_code"], se["year"], se["indicator"], se["se"], strict=True)}
+        self.rule = thresholds(se, index)
+        pub = published_ranks(crosschecks)
+        pub = pub[(pub["index"] == index) & (pub["indicator"] == "total")]
+        self.published = {(str(c), int(y)): {"rank": int(r), "rank_of": None if pd.isna(o) else int(o), "source_ref": str(ref)}
+                          for c, y, r, o, ref in zip(pub["province_code"], pub["year"], pub["rank"], pub["rank_of"], pub["source_ref"],
+                                                     strict=True)}
+        if codes is not None:  # group only the requested provinces' rows (one card: one small group)
+            dims, tot, heads = (d[d["province_code"].isin(codes)] for d in (dims, tot, heads))
+        self.totals = {(str(c), int(y)): r for c, y, r in zip(tot["province_code"], tot["year"], tot.to_dict("records"), strict=True)}
+        self.history = {str(k): g[["year", "value", "rank", "rank_of", "method_version"]].reset_index(drop=True)
+                        for k, g in tot.groupby("province_code")}
+        self.scored = {str(k): sorted(int(y) for y in g["year"]) for k, g in tot.groupby("province_code")}
+        self.dims = {(str(c), int(y)): {k: list(v) for k, v in g.sort_values("indicator")[list(_NO_DIMS)].items()}
+                     for (c, y), g in dims.groupby(["province_code", "year"])}
+        self.heads = {str(k): g[OTHER_COLUMNS].to_dict("records") for k, g in heads.groupby("province_code")}
+        self._lfl: dict[tuple[int, int], dict | None] = {}
+        self._bands: dict[int, tuple] = {}
+        self._nat: dict[tuple[str, int, int], float] = {}
+        self._coverage: dict[int, dict] = {}
+        self.info = self.table[["province", "region", "region_en"]].to_dict("index")
+
+    def coverage(self, year: int) -> dict:
+        """Provinces scored in `year` against all provinces, with the names of those missing."""
+        if year not in self._coverage:
+            scored = set(self.totals_by_year[year].index)
+            self._coverage[year] = {"n": len(scored), "total": len(self.all_codes),
+                                    "missing": [str(self.info[c]["province"]) for c in self.all_codes if c not in scored]}
+        return dict(self._coverage[year])
+
+    def national_change(self, ind: str, prev: int, now: int) -> float:
+        """The change of the national mean over the provinces scored in both years (the same for every card)."""
+        key = (ind, prev, now)
+        if key not in self._nat:
+            series = self.totals_by_year if ind == "total" else {y: self.dim_years.get((ind, y)) for y in (prev, now)}
+            a, b = series.get(prev), series.get(now)
+            both = a.index.intersection(b.index) if a is not None and b is not None else []
+            self._nat[key] = float(b[both].mean() - a[both].mean()) if len(both) else np.nan
+        return self._nat[key]
+
+    def like_for_like(self, code: str, prev: int, now: int) -> dict | None:
+        if (prev, now) not in self._lfl:
+            self._lfl[(prev, now)] = _lfl_totals(self.idx, self.index, prev, now)
+        return _like_for_like(code, self._lfl[(prev, now)])
+
+    def rank_band(self, code: str, year: int, fallback: float) -> tuple[int, int, str]:
+        """See `_rank_band`; the year's order, ranks and standard errors are computed once."""
+        if year not in self._bands:
+            totals = self.totals_by_year[year]
+            order = totals.sort_values(ascending=False)
+            ses = pd.Series([self.se_by.get((c, year, "total")) for c in order.index], index=order.index, dtype=float)
+            ranks = order.rank(method="min", ascending=False).astype(int).to_numpy()
+            self._bands[year] = (order, ses, ranks, "se" if ses.notna().all() else "threshold")
+        order, ses, ranks, basis = self._bands[year]
+        return _band(order, ses, ranks, basis, code, fallback)
+
+    def card(self, code: str, year: int) -> Card:
+        index, info = self.index, self.info[code]
+        scored = self.scored.get(code, [])
         notes: list[str] = []
         card_year = year
         if year not in scored:
@@ -324,12 +471,12 @@ def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: 
                                 hint=f"Years with a total: {', '.join(map(str, scored)) or 'none'}")
             notes.append(f"fallback:{year}")
             card_year = earlier[-1]
-        t = own[own["year"] == card_year].iloc[0]
+        t = self.totals[(code, card_year)]
         total = {"value": float(t["value"]), "scale": float(t["scale_max"]), "rank": int(t["rank"]), "rank_of": int(t["rank_of"]),
                  "quartile": int(t["quartile"]), "source_id": t["source_id"], "method_version": t["method_version"]}
-        year_totals = totals_by_year[card_year]
+        se_by, rule = self.se_by, self.rule
         t_total = _margin(code, "total", (card_year, card_year), {}, rule, total["scale"])[0]
-        lo, hi, band_basis = _rank_band(code, year_totals, se_by, card_year, "total", t_total)
+        lo, hi, band_basis = self.rank_band(code, card_year, t_total)
         own_se = se_by.get((code, card_year, "total"))
         uncertainty_info = {
             "se": own_se, "ci95": (total["value"] - Z95 * own_se, total["value"] + Z95 * own_se) if own_se else None,
@@ -338,74 +485,212 @@ def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: 
             "basis": next(iter(rule.values()))[1] if rule else "",
             "rule": "threshold" if rule else "default",
         }
-        missing = [c for c in all_codes if c not in year_totals.index]
-        coverage = {"n": int(len(year_totals)), "total": len(all_codes), "missing": [str(table.at[c, "province"]) for c in missing]}
-        pub = ranks_pub.loc[(code, card_year)] if (code, card_year) in ranks_pub.index else None
-        published = None if pub is None else {"rank": int(pub["rank"]), "rank_of": None if pd.isna(pub["rank_of"]) else int(pub["rank_of"]),
-                                               "source_ref": str(pub["source_ref"])}
-        prev_rows = own[own["year"] < card_year]
+        coverage = self.coverage(card_year)
+        published = self.published.get((code, card_year))
         previous, change = None, None
-        if not prev_rows.empty:
-            p = prev_rows.iloc[-1]
-            prev_year = int(p["year"])
+        earlier = [y for y in scored if y < card_year]
+        if earlier:
+            prev_year = earlier[-1]
+            p = self.totals[(code, prev_year)]
             ok, found = codebook.comparable(index, "total", prev_year, card_year)
             ok_rel, _ = codebook.comparable(index, "total", prev_year, card_year, relative=True)
             previous = {"year": prev_year, "value": float(p["value"]), "rank": int(p["rank"]), "rank_of": int(p["rank_of"]),
                         "comparable": ok, "rank_comparable": ok_rel,
                         "breaks": [b.note for b in sorted(found, key=lambda b: b.kind != "method") if not b.comparable],
                         "caveats": [b.note for b in found if b.comparable]}
-            before_totals = totals_by_year[prev_year]
-            both = before_totals.index.intersection(year_totals.index)
             margin, basis = _margin(code, "total", (prev_year, card_year), se_by, rule, total["scale"])
             ch = total["value"] - previous["value"]
-            change = {"change": ch, "national_change": float(year_totals[both].mean() - before_totals[both].mean()),
+            change = {"change": ch, "national_change": self.national_change("total", prev_year, card_year),
                       "margin": margin, "margin_basis": basis, "status": _assess(ch, margin, ok), "comparable": ok,
-                      "like_for_like": _like_for_like(code, idx, index, prev_year, card_year) if ok else None}
-        mine = dims_by.get(code, dims.iloc[0:0])
-        cur = mine[mine["year"] == card_year].sort_values("indicator")
-        before = mine[mine["year"] == previous["year"]].set_index("indicator")["value"] if previous else pd.Series(dtype=float)
-        labels = [label(index, ind) for ind in cur["indicator"]]
-        dimensions = pd.DataFrame({
-            "indicator": cur["indicator"].to_numpy(), "label_vi": [vi for vi, _ in labels], "label_en": [en for _, en in labels],
-            "value": cur["value"].to_numpy(float), "previous": cur["indicator"].map(before).to_numpy(float),
-            "rank": cur["rank"].astype(int).to_numpy(), "rank_of": cur["rank_of"].astype(int).to_numpy(),
-            "region_mean": [float(regional[(card_year, info["region"], ind)]) for ind in cur["indicator"]],
-            "national_mean": [float(national[(card_year, ind)]) for ind in cur["indicator"]],
-            "max": cur["scale_max"].to_numpy(float),
-        })
-        dimensions["change"] = dimensions["value"] - dimensions["previous"]
-        dimensions["gap_to_max"] = dimensions["max"] - dimensions["value"]
+                      "like_for_like": self.like_for_like(code, prev_year, card_year) if ok else None}
+        cur = self.dims.get((code, card_year), _NO_DIMS)
+        inds = cur["indicator"]
+        prev_dims = self.dims.get((code, previous["year"]), _NO_DIMS) if previous else _NO_DIMS
+        before = dict(zip(prev_dims["indicator"], prev_dims["value"], strict=True))
+        labels = [label(index, ind) for ind in inds]
+        value = np.array(cur["value"], dtype=float)
+        prev_v = np.array([before.get(ind, np.nan) for ind in inds], dtype=float)
+        mx = np.array(cur["scale_max"], dtype=float)
+        cols = {
+            "indicator": inds, "label_vi": [vi for vi, _ in labels], "label_en": [en for _, en in labels],
+            "value": value, "previous": prev_v, "rank": np.array(cur["rank"], dtype=int), "rank_of": np.array(cur["rank_of"], dtype=int),
+            "region_mean": [self.regional[(card_year, str(info["region"]), ind)] for ind in inds],
+            "national_mean": [self.national[(card_year, ind)] for ind in inds],
+            "max": mx, "change": value - prev_v, "gap_to_max": mx - value,
+        }
         if previous:
-            nat_change, comp, why, margins, statuses = [], [], [], [], []
-            for ind, ch, mx in zip(dimensions["indicator"], dimensions["change"], dimensions["max"], strict=True):
-                nat_change.append(national_change(ind, previous["year"], card_year))
-                ok, found = codebook.comparable(index, ind, previous["year"], card_year)
-                comp.append(ok)
-                why.append("; ".join(b.note for b in found if not b.comparable))
-                m, _ = _margin(code, ind, (previous["year"], card_year), se_by, rule, float(mx))
-                margins.append(m)
-                statuses.append(_assess(ch, m, ok))
-            dimensions["national_change"] = nat_change
-            dimensions["comparable"] = comp
-            dimensions["break_note"] = why
-            dimensions["margin"] = margins
-            dimensions["status"] = statuses
+            py = previous["year"]
+            checks = [codebook.comparable(index, ind, py, card_year) for ind in inds]
+            margins = [_margin(code, ind, (py, card_year), se_by, rule, float(m))[0] for ind, m in zip(inds, mx, strict=True)]
+            cols |= {"national_change": [self.national_change(ind, py, card_year) for ind in inds],
+                     "comparable": [ok for ok, _ in checks],
+                     "break_note": ["; ".join(b.note for b in found if not b.comparable) for _, found in checks],
+                     "margin": margins,
+                     "status": [_assess(ch, m, ok) for ch, m, (ok, _) in zip(cols["change"], margins, checks, strict=True)]}
         else:
-            for c, v in (("national_change", np.nan), ("comparable", False), ("break_note", ""), ("margin", np.nan), ("status", "")):
-                dimensions[c] = v
-        history = own[["year", "value", "rank", "rank_of", "method_version"]]
-        others = heads_by.get(code, heads.iloc[0:0])
-        others = others[others["year"] == card_year][["index", "indicator", "value", "scale_max", "rank", "rank_of", "reliability",
-                                                       "source_id", "source_ref"]]
+            n = len(inds)
+            cols |= {"national_change": [np.nan] * n, "comparable": [False] * n, "break_note": [""] * n, "margin": [np.nan] * n,
+                     "status": [""] * n}
+        dimensions = pd.DataFrame(cols)
         if previous and not previous["comparable"]:
             notes.append("break")
-        cards[code] = Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(card_year), index, total,
-                           previous, dimensions, history.reset_index(drop=True), others.reset_index(drop=True), notes,
-                           change=change, uncertainty=uncertainty_info, published_rank=published, coverage=coverage)
+        other_recs = other_indices(self.heads.get(code, []), card_year, as_frame=False)
+        card = Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(card_year), index, total,
+                    previous, dimensions, self.history.get(code), pd.DataFrame(other_recs, columns=OTHER_COLUMNS), notes, change=change,
+                    uncertainty=uncertainty_info, published_rank=dict(published) if published else None, coverage=coverage)
+        card.rows = [dict(zip(cols, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]  # the records the builder has
+        card.other_rows = other_recs
+        return card
+
+
+def _headline_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows `other_indices` can show: totals and published total ranks, and every row of an index that
+    has neither for the province (filtered once, before the per-card selection)."""
+    head = rows["indicator"].isin(["total", "total_rank"])
+    key = rows["province_code"].astype(str) + "|" + rows["index"].astype(str)
+    return rows[head | ~key.isin(set(key[head]))]
+
+
+def card_years(panel: pd.DataFrame, index: str) -> dict[str, list[int]]:
+    """Per province, the years a card of `index` can state without falling back to another year: years
+    with a published total (and, for reported indices, a published rank)."""
+    ann = _annual(panel)
+    rows = ann[ann["index"] == index]
+    info = codebook.index_info(index)
+    if info is not None and info["ranked"]:
+        rows = rows[(rows["indicator"] == "total") & rows["reliability"].isin(RANKING_RELIABILITY)]
+    else:
+        rows = rows[rows["indicator"].isin(["total", "total_rank"])]
+    return {str(c): sorted({int(y) for y in g["year"]}) for c, g in rows.groupby("province_code")}
+
+
+def all_cards(panel: pd.DataFrame, provinces: pd.DataFrame, index: str = "PAPI") -> dict[tuple[str, int], Card]:
+    """Every card of `index` the panel supports, keyed by (province code, year), sharing one computation of
+    means, thresholds and orders (what the site offers on every province page)."""
+    info = codebook.index_info(index)
+    years = card_years(panel, index)
+    if info is None or not info["ranked"]:
+        return _reported_cards(panel, provinces, index, [(code, y) for code, ys in sorted(years.items()) for y in ys])
+    ctx = _Context(panel, provinces, index, None, None, None)
+    return {(code, y): ctx.card(code, y) for code, ys in sorted(years.items()) for y in ys}
+
+
+def _num(v: object) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _reported_total(cur: pd.DataFrame) -> dict:
+    """The headline of a reported province-year: the total's value and its rank (from the total row, or
+    from a separate published-rank row), with where they were published."""
+    t, r = cur[cur["indicator"] == "total"], cur[cur["indicator"] == "total_rank"]
+    t0 = t.iloc[0] if len(t) else None
+    rank = _num(t0["rank"]) if t0 is not None else None
+    rank_of = _num(t0["rank_of"]) if t0 is not None else None
+    if rank is None and len(r):
+        rank, rank_of = _num(r.iloc[0]["value"]), _num(r.iloc[0]["rank_of"]) or rank_of
+    both = pd.concat([t, r])
+    return {"value": _num(t0["value"]) if t0 is not None else None,
+            "scale": _num(t0["scale_max"]) if t0 is not None else None,
+            "rank": None if rank is None else int(rank), "rank_of": None if rank_of is None else int(rank_of), "quartile": None,
+            "source_id": str(both.iloc[0]["source_id"]), "source_ref": sorted({str(x) for x in both["source_ref"] if str(x)}),
+            "reliability": str(both.iloc[0]["reliability"]), "method_version": None}
+
+
+FIELD_SUFFIXES = ("_pct_of_max", "_rank")
+
+
+def _fields(cur: pd.DataFrame, index: str) -> pd.DataFrame:
+    """The published field scores of a province-year, one row per field: points and their maximum, the
+    share of the maximum (published, or points / maximum), and the field's published rank."""
+    rows = cur[~cur["indicator"].isin(["total", "total_rank"])]
+    out: dict[str, dict] = {}
+    for r in rows.itertuples():
+        ind = str(r.indicator)
+        base = next((ind[: -len(s)] for s in FIELD_SUFFIXES if ind.endswith(s)), ind)
+        if base not in out:  # the field's name without its unit ("Cải cách tài chính công", not "... (% điểm tối đa)")
+            vi, en = label(index, base) if codebook.indicator_info(index, base) else label(index, ind)
+            out[base] = {"indicator": base, "value": np.nan, "max": np.nan, "share": np.nan, "rank": pd.NA, "rank_of": pd.NA,
+                         "label_vi": strip_unit(vi.removeprefix("Thứ hạng công bố: ")),
+                         "label_en": strip_unit(en.removeprefix("Published rank: "))}
+        f = out[base]
+        if ind.endswith("_pct_of_max"):
+            f["share"] = float(r.value)
+        elif ind.endswith("_rank"):
+            f["rank"], f["rank_of"] = int(r.value), (int(r.rank_of) if pd.notna(r.rank_of) else pd.NA)
+        else:
+            f["value"], f["max"] = float(r.value), _num(r.scale_max) or np.nan
+    d = pd.DataFrame(list(out.values()), columns=["indicator", "label_vi", "label_en", "value", "max", "share", "rank", "rank_of"])
+    fill = d["share"].isna() & d["value"].notna() & d["max"].notna()
+    d.loc[fill, "share"] = 100 * d.loc[fill, "value"] / d.loc[fill, "max"]
+    return d.sort_values("indicator").reset_index(drop=True)
+
+
+def _reported_cards(panel: pd.DataFrame, provinces: pd.DataFrame, index: str,
+                    wanted: list[tuple[str, int]]) -> dict[tuple[str, int], Card]:
+    """Cards of an index known from reported values only, for each (province code, year) wanted: what was
+    published for the province-year, the previous reported year beside it, and every value marked as
+    reported with its source."""
+    table = provinces[provinces["vintage"] != VINTAGE_34].set_index("province_code", drop=False)  # codes unique per vintage
+    ann = _annual(panel)
+    mine = ann[ann["index"] == index]
+    heads = ann[ann["index"] != index]
+    nat = panel[(panel["province_code"] == "00") & (panel["index"] == index) & (panel["indicator"] == "total")
+                & (panel["date"].fillna("") == "")].set_index("year")
+    years_by = card_years(panel, index)
+    codes = {c for c, _ in wanted}
+    mine, heads = mine[mine["province_code"].isin(codes)], _headline_rows(heads[heads["province_code"].isin(codes)])
+    mine_by = {str(k): g for k, g in mine.groupby("province_code")}
+    heads_by = {str(k): g[OTHER_COLUMNS].to_dict("records") for k, g in heads.groupby("province_code")}
+    totals: dict[tuple[str, int], dict] = {}
+
+    def total_of(code: str, y: int) -> dict:
+        if (code, y) not in totals:
+            rows = mine_by[code]
+            totals[(code, y)] = _reported_total(rows[rows["year"] == y])
+        return totals[(code, y)]
+
+    cards: dict[tuple[str, int], Card] = {}
+    for code, year in wanted:
+        info = table.loc[code]
+        scored = years_by.get(code, [])
+        notes: list[str] = []
+        card_year = year
+        if year not in scored:
+            earlier = [y for y in scored if y < year]
+            if not earlier:
+                raise DataError(f"{index} has no reported total or rank for {info['province']} in or before {year}", column="year",
+                                value=year, hint=f"Years with a value: {', '.join(map(str, scored)) or 'none'}")
+            notes.append(f"fallback:{year}")
+            card_year = earlier[-1]
+        rows = mine_by.get(code, mine.iloc[0:0])
+        cur = rows[rows["year"] == card_year]
+        total = total_of(code, card_year)
+        fields = _fields(cur, index)
+        previous = None
+        before = [y for y in scored if y < card_year]
+        if before:
+            p = total_of(code, before[-1])
+            previous = {"year": before[-1], "value": p["value"], "rank": p["rank"], "rank_of": p["rank_of"], "adjacent": before[-1] == card_year - 1}
+            if previous["adjacent"]:  # field changes only between consecutive years, as the publisher reports them
+                prev_fields = _fields(rows[rows["year"] == before[-1]], index).set_index("indicator")
+                fields["previous"] = fields["indicator"].map(prev_fields["share"])
+        if "previous" not in fields:
+            fields["previous"] = np.nan
+        fields["change"] = fields["share"] - fields["previous"]
+        history = pd.DataFrame([{"year": y} | {k: total_of(code, y)[k] for k in ("value", "rank", "rank_of")} for y in scored],
+                               columns=["year", "value", "rank", "rank_of"])
+        national = None
+        if card_year in nat.index:
+            n = nat.loc[[card_year]].iloc[0]
+            national = {"value": float(n["value"]), "source_ref": str(n["source_ref"] or n["source_id"])}
+        others = other_indices(heads_by[code], card_year) if code in heads_by else pd.DataFrame(columns=OTHER_COLUMNS)
+        cards[(code, year)] = Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(card_year), index,
+                                   total, previous, fields, history, others, notes, kind="reported", national=national)
     return cards
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|&~-])")
+_MD_UNESCAPE = re.compile(r"\\([\\`*_{}\[\]<>()#+!|&~-])")
 
 
 def _md(text: object) -> str:
@@ -428,79 +713,202 @@ def _not_comparable(card: Card, lang: str) -> str:
     """Names of the dimensions not comparable with the previous year, each with its changed or broken parts."""
     col = 0 if lang == "vi" else 1
     items = []
-    for ind in card.dimensions.loc[card.dimensions["status"] == "nc", "indicator"]:
+    for ind in [r["indicator"] for r in records(card) if r["status"] == "nc"]:
         name = label(card.index, ind)[col]
         _, dropped = like_for_like(card.index, ind, card.previous["year"], card.year)
-        parts = ", ".join(label(card.index, p)[col] for p in dropped)
+        parts = join([label(card.index, p)[col] for p in dropped])
         items.append(TEXT[lang]["parts"].format(name=name, parts=parts) if parts else name)
-    return "; ".join(items)
+    return join(items)
 
 
 def _statements(card: Card, lang: str) -> list[str]:
     """The card's sentences in order: total and rank, published rank, coverage, margin of error, the previous
     year, the change against the country, like for like, breaks, dimensions up and down."""
+    if card.kind == "reported":
+        return _reported_statements(card, lang)
     t = TEXT[lang]
+    n = lambda v, d=2, sign=False: fmt_number(v, lang, d, sign)  # noqa: E731
     name_col = "label_vi" if lang == "vi" else "label_en"
     tot, unc = card.total, card.uncertainty
-    out = [t["total"].format(value=tot["value"], scale=tot["scale"], rank=tot["rank"], rank_of=tot["rank_of"],
+    out = [t["total"].format(value=n(tot["value"]), scale=n(tot["scale"], None), rank=tot["rank"], rank_of=tot["rank_of"],
                              quartile=QUARTILE[lang][tot["quartile"]])]
     if card.published_rank:
         pr = card.published_rank
         out.append(t["official"].format(rank=pr["rank"], of=pr["rank_of"] or "?", source=pr["source_ref"]))
     cov = card.coverage
     if cov and cov["n"] < cov["total"]:
-        out.append(t["fewer"].format(year=card.year, n=cov["n"], total=cov["total"], missing=", ".join(cov["missing"])))
+        out.append(t["fewer"].format(year=card.year, n=cov["n"], total=cov["total"], missing=join(cov["missing"])))
     if unc:
         if unc.get("ci95"):
-            out.append(t["se"].format(low=unc["ci95"][0], high=unc["ci95"][1], se=unc["se"]))
+            out.append(t["se"].format(low=n(unc["ci95"][0]), high=n(unc["ci95"][1]), se=n(unc["se"])))
         lo, hi = unc["rank_band"]
         if hi > lo:
-            out.append(t["band_se"].format(lo=lo, hi=hi) if unc["band_basis"] == "se" else t["band"].format(lo=lo, hi=hi, t=unc["threshold_total"]))
+            out.append(t["band_se"].format(lo=lo, hi=hi) if unc["band_basis"] == "se" else t["band"].format(lo=lo, hi=hi, t=n(unc["threshold_total"])))
     if card.previous:
         p = card.previous
         same_n = p["rank_of"] == tot["rank_of"]
         delta = _delta(tot["rank"], p["rank"], lang) if same_n else t["diffn"]
         if p["rank_comparable"]:
-            out.append(t["prev"].format(prev=p["year"], value=p["value"], rank=p["rank"], rank_of=p["rank_of"], delta=delta))
+            out.append(t["prev"].format(prev=p["year"], value=n(p["value"]), rank=p["rank"], rank_of=p["rank_of"], delta=delta))
         if card.change and card.change["comparable"]:
             c = card.change
-            out.append(t["change"].format(change=c["change"], national=c["national_change"], margin=c["margin"], status=t["status"][c["status"]]))
+            out.append(t["change"].format(change=n(c["change"], sign=True), national=n(c["national_change"], sign=True), margin=n(c["margin"]),
+                                          status=t["status"][c["status"]]))
             lfl = card.change.get("like_for_like")
             if lfl:
-                dropped = ", ".join(label(card.index, d)[0 if lang == "vi" else 1] for d in lfl["dropped"])
-                out.append(t["lfl"].format(dropped=dropped, before=lfl["before"], now=lfl["now"], change=lfl["change"],
-                                           national=lfl["national_change"], rank_before=lfl["rank_before"], of_before=lfl["of_before"],
-                                           rank=lfl["rank"], of=lfl["of"]))
+                dropped = join([label(card.index, d)[0 if lang == "vi" else 1] for d in lfl["dropped"]])
+                out.append(t["lfl"].format(dropped=dropped, before=n(lfl["before"]), now=n(lfl["now"]), change=n(lfl["change"], sign=True),
+                                           national=n(lfl["national_change"], sign=True), rank_before=lfl["rank_before"],
+                                           of_before=lfl["of_before"], rank=lfl["rank"], of=lfl["of"]))
     if "break" in card.notes:
         why = (card.previous or {}).get("breaks", [""])[0].split(";")[0]
         out.append(t["break"].format(index=card.index, prev=card.previous["year"], year=card.year, why=why))
-    d = card.dimensions
-    if not d.empty and card.previous and d["change"].notna().any() and (d["status"] != "nc").any():
-        up = d[d["change"] > 0]
-        out.append(t["dims"].format(prev=card.previous["year"], up=len(up), down=int((d["change"] < 0).sum()),
-                                    up_list=", ".join(up[name_col]) or "-"))
+    d = records(card)
+    if d and card.previous and any(r["change"] == r["change"] for r in d) and any(r["status"] != "nc" for r in d):
+        up = [r[name_col] for r in d if r["change"] > 0]
+        out.append(t["dims"].format(prev=card.previous["year"], up=len(up), down=sum(r["change"] < 0 for r in d), up_list=join(up) or "-"))
         nc = _not_comparable(card, lang)
-        out.append(t["assess"].format(up=int((d["status"] == "up").sum()), down=int((d["status"] == "down").sum()),
-                                      flat=int((d["status"] == "flat").sum()), nc=t["nc"].format(items=nc) if nc else ""))
+        count = {k: sum(r["status"] == k for r in d) for k in ("up", "down", "flat")}
+        out.append(t["assess"].format(up=count["up"], down=count["down"], flat=count["flat"], nc=t["nc"].format(items=nc) if nc else ""))
     return out
 
 
-def _footnotes(card: Card, lang: str) -> list[str]:
-    """How to read the card: the margin-of-error rule actually applied and the quartile rule."""
+def records(card: Card) -> list[dict]:
+    """The card's table as plain records (rendering ~1,700 cards per site build row by row in pandas is slow)."""
+    return card.rows
+
+
+def _reported_statements(card: Card, lang: str) -> list[str]:
+    """A reported card's sentences: score and published rank, national mean, the previous reported year
+    (ranks compared, not levels), the fields with the lowest share of their maximum."""
+    t = TEXT[lang]
+    n = lambda v, d=None: fmt_number(v, lang, d)  # noqa: E731
+    tot = card.total
+    name = index_short(card.index) or _index_name(card.index, lang)
+    rank = t["r_rank"].format(rank=tot["rank"], rank_of=tot["rank_of"] or "?") if tot["rank"] is not None else ""
+    if tot["value"] is not None:
+        out = [t["r_total"].format(value=n(tot["value"], 2), scale=n(tot["scale"] or 100), rank=rank)]
+    else:
+        out = [t["r_rank_only"].format(rank=tot["rank"], rank_of=tot["rank_of"] or "?")]
+    if card.national:
+        out.append(t["r_national"].format(year=card.year, value=n(card.national["value"], 2), source=card.national["source_ref"]))
+    p = card.previous
+    if p:
+        prank = t["r_prev_rank"].format(rank=p["rank"], rank_of=p["rank_of"] or "?") if p["rank"] is not None else ""
+        value = n(p["value"], 2) if p["value"] is not None else ""
+        delta = ""
+        if p["rank"] is not None and tot["rank"] is not None and p["rank_of"] == tot["rank_of"]:
+            delta = _delta(tot["rank"], p["rank"], lang)
+        parts = [x for x in (value, prank) if x]
+        out.append(t["r_prev"].format(prev=p["year"], value=", ".join(parts), delta=f" ({delta})" if delta else ""))
+        out.append(t["r_levels"].format(index=name))
+    d = records(card)
+    if d:
+        low = sorted((r for r in d if r["share"] == r["share"]), key=lambda r: r["share"])[:3]
+        name_col = "label_vi" if lang == "vi" else "label_en"
+        items = join([t["r_field_item"].format(name=_md(r[name_col]), share=n(r["share"], 1) + "%") for r in low])
+        out.append(t["r_fields"].format(n=len(d), items=items or "-"))
+    return out
+
+
+def _index_name(index: str, lang: str) -> str:
+    vi, en = INDEX_LABELS.get(index, (index, index))
+    return vi if lang == "vi" else en
+
+
+def footnotes(card: Card, lang: str) -> list[str]:
+    """How to read the card: the margin-of-error rule actually applied and the quartile rule; for a
+    reported card, that its values are reported and where from."""
     t, unc = TEXT[lang], card.uncertainty
+    if card.kind == "reported":
+        publisher = (codebook.index_info(card.index) or {}).get("publisher") or _index_name(card.index, lang)
+        refs = join([_md(r) for r in card.total["source_ref"]] or [_md(card.total["source_id"])])
+        return [t["r_source"].format(publisher=_md(publisher), sources=refs)]
     notes = []
+    n = lambda v: fmt_number(v, lang, 2)  # noqa: E731
     if unc:
         dims = [v for k, v in unc["thresholds"].items() if k != "total"]
         if unc["rule"] == "threshold" and dims:
             basis = unc["basis"].rsplit(", ", 1)
-            basis = f"{basis[0]}, {basis[1]} tỉnh" if lang == "vi" else f"{basis[0]}, {basis[1]} provinces"
-            notes.append(t["margin"].format(t_total=unc["threshold_total"], t_min=min(dims), t_max=max(dims), basis=basis))
+            basis = f"{basis[0]}, {basis[1]} {t['provinces']}"
+            notes.append(t["margin"].format(t_total=n(unc["threshold_total"]), t_min=n(min(dims)), t_max=n(max(dims)), basis=basis))
         else:
-            notes.append(t["margin_default"].format(t=unc["threshold_total"]))
+            notes.append(t["margin_default"].format(t=n(unc["threshold_total"])))
         if card.change and card.change["margin_basis"] == "own":
             notes.append(t["margin_own"])
     notes.append(t["quartile_rule"])
     return notes
+
+
+def table_cells(card: Card, lang: str) -> tuple[list[str], list[list[str]]]:
+    """The card's table as header and rows of text (Markdown, DOCX and the site use the same cells)."""
+    t = TEXT[lang]
+    name_col = "label_vi" if lang == "vi" else "label_en"
+    d = records(card)
+    n = lambda v, dec=2, sign=False: fmt_number(v, lang, dec, sign)  # noqa: E731
+    if card.kind == "reported":
+        rows = [[r[name_col], fmt_number(r["value"], lang, 4, strip=True), fmt_number(r["max"], lang, 4, strip=True), (n(r["share"], 1) + "%") if pd.notna(r["share"]) else "",
+                 fmt_rank(r["rank"], r["rank_of"]), (n(r["previous"], 1) + "%") if pd.notna(r["previous"]) else "",
+                 n(r["change"], 1, True)] for r in d]
+        keep = [0] + [j for j in range(1, len(t["r_cols"])) if any(row[j] for row in rows)]  # no column left empty
+        return [t["r_cols"][j] for j in keep], [[row[j] for j in keep] for row in rows]
+    rows = [[r[name_col], n(r["value"]), n(r["previous"]), n(r["change"], sign=True), n(r["national_change"], sign=True),
+             t["status"][r["status"]], f"{r['rank']}/{r['rank_of']}", n(r["region_mean"]), n(r["national_mean"]), n(r["max"], None)]
+            for r in d]
+    return t["cols"], rows
+
+
+def other_lines(card: Card, lang: str) -> list[str]:
+    """One line per other index: its name, year, value (or published rank), reliability and source; text
+    from data escaped for Markdown."""
+    t = TEXT[lang]
+    col = 0 if lang == "vi" else 1
+    out = []
+    for r in card.other_rows:
+        ind = str(r["indicator"])
+        short = index_short(str(r["index"]))
+        name = _index_name(r["index"], lang) if ind == "total" else label(r["index"], ind)[col]
+        name = f"{name} ({short})" if short and short.lower() not in name.lower() else name
+        if ind.endswith("_rank"):
+            value, rank = fmt_rank(r["value"], r["rank_of"]), ""
+        else:
+            value = fmt_number(r["value"], lang)
+            rank = t["other_rank"].format(rank=fmt_rank(r["rank"], r["rank_of"])) if pd.notna(r["rank"]) else ""
+        out.append(t["other_item"].format(name=_md(name), year=int(r["year"]), value=value, rank=rank,
+                                          reliability=_md(reliability(r["reliability"], lang)), source=t["source"],
+                                          ref=_md(r["source_ref"] or r["source_id"])))
+    return out
+
+
+def title_text(card: Card, lang: str, markdown: bool = False) -> str:
+    """"Bình Dương: Chỉ số ... (PAPI) năm 2020"."""
+    index_name = _index_name(card.index, lang)
+    short = index_short(card.index)
+    title = f"{index_name} ({short})" if short and short.lower() not in index_name.lower() else index_name
+    return TEXT[lang]["title"].format(province=card.province, index=_md(title) if markdown else title, year=card.year)
+
+
+def paragraphs(card: Card, lang: str, weakest: int = 3) -> list[str]:
+    """The card's paragraphs above its table: a note when another year was used, the statements, the
+    weakest dimensions and the comparison with region and country (Markdown-escaped where from data)."""
+    t = TEXT[lang]
+    name_col = "label_vi" if lang == "vi" else "label_en"
+    body = [t["fallback"].format(asked=n.split(":")[1], used=card.year) for n in card.notes if n.startswith("fallback:")]
+    body += _statements(card, lang)
+    d = records(card)
+    if d and card.kind == "panel":
+        weak = sorted(d, key=lambda r: -r["gap_to_max"])[:weakest]  # stable: ties keep the table's order
+        items = join([t["gap"].format(name=r[name_col], value=fmt_number(r["value"], lang, 2), max=fmt_number(r["max"], lang),
+                                      gap=fmt_number(r["gap_to_max"], lang, 2)) for r in weak])
+        body.append(t["weak"].format(items=items))
+        body.append(t["region"].format(region=card.region if lang == "vi" else card.region_en,
+                                       above=sum(r["value"] > r["national_mean"] for r in d), below=sum(r["value"] < r["national_mean"] for r in d)))
+    return body
+
+
+def plain(markdown_text: str) -> str:
+    """Card text without the Markdown escapes `_md` added (for the DOCX, which is not Markdown)."""
+    return _MD_UNESCAPE.sub(r"\1", markdown_text)
 
 
 def render(card: Card, lang: str = "vi", weakest: int = 3) -> str:
@@ -508,88 +916,114 @@ def render(card: Card, lang: str = "vi", weakest: int = 3) -> str:
     if lang not in TEXT:
         raise DataError("language must be 'vi' or 'en'", column="language", value=lang)
     t = TEXT[lang]
-    name_col = "label_vi" if lang == "vi" else "label_en"
-    index_name = INDEX_LABELS.get(card.index, (card.index, card.index))[0 if lang == "vi" else 1]
-    out = [f"## {t['title'].format(province=card.province, index=f'{index_name} ({card.index})', year=card.year)}", ""]
-    body = [t["fallback"].format(asked=n.split(":")[1], used=card.year) for n in card.notes if n.startswith("fallback:")]
-    body += _statements(card, lang)
-    d = card.dimensions
-    if not d.empty:
-        weak = d.sort_values("gap_to_max", ascending=False).head(weakest)
-        items = "; ".join(t["gap"].format(name=r[name_col], value=r["value"], max=r["max"], gap=r["gap_to_max"]) for _, r in weak.iterrows())
-        body.append(t["weak"].format(items=items))
-        body.append(t["region"].format(region=card.region if lang == "vi" else card.region_en,
-                                       above=int((d["value"] > d["national_mean"]).sum()), below=int((d["value"] < d["national_mean"]).sum())))
-    out.append("\n\n".join(body))  # one paragraph per statement
-    if not d.empty:
-        out += ["", "| " + " | ".join(t["cols"]) + " |", "|" + "---|" * len(t["cols"])]
-        for _, r in d.iterrows():
-            ch = "" if pd.isna(r["change"]) else f"{r['change']:+.2f}"
-            nat = "" if pd.isna(r["national_change"]) else f"{r['national_change']:+.2f}"
-            prev = "" if pd.isna(r["previous"]) else f"{r['previous']:.2f}"
-            out.append(f"| {r[name_col]} | {r['value']:.2f} | {prev} | {ch} | {nat} | {t['status'][r['status']]} | {r['rank']}/{r['rank_of']} | "
-                       f"{r['region_mean']:.2f} | {r['national_mean']:.2f} | {r['max']:g} |")
-    for note in _footnotes(card, lang):
+    out = [f"## {title_text(card, lang, markdown=True)}", ""]
+    out.append("\n\n".join(paragraphs(card, lang, weakest)))  # one paragraph per statement
+    if records(card):
+        header, rows = table_cells(card, lang)
+        out += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(_md(c) if i == 0 and card.kind == "reported" else c for i, c in enumerate(row)) + " |" for row in rows]
+    for note in footnotes(card, lang):
         out += ["", f"_{note}_"]
     out += ["", f"### {t['other']}", ""]
-    if card.others.empty:
-        out.append(t["none"])
-    for _, r in card.others.iterrows():
-        vi, en = label(r["index"], r["indicator"])
-        rank = f", {r['rank']}/{r['rank_of']}" if pd.notna(r["rank"]) and pd.notna(r["rank_of"]) else ""
-        out.append(f"- {_md(r['index'])} — {_md(vi if lang == 'vi' else en)}: {r['value']:g}{rank} ({_md(r['reliability'])}; "
-                   f"{t['source']}: {_md(r['source_ref'] or r['source_id'])})")
+    lines = other_lines(card, lang)
+    out += [f"- {line}" for line in lines] if lines else [t["none"].format(year=card.year)]
     return "\n".join(out)
 
 
 def card_results(card: Card) -> dict:
     """The machine-readable part of a card (results.json). `dimensions_up`/`_down` count every change by its
-    sign, as the provincial reports do; `dimensions_beyond_margin_*`, `_about_unchanged` and
-    `_not_comparable` apply the margin and the codebook's breaks."""
+    sign, as the provincial reports do (a reported card: its fields' share of the maximum against the
+    previous year); `dimensions_beyond_margin_*`, `_about_unchanged` and `_not_comparable` apply the margin
+    and the codebook's breaks (empty for a reported card, which has no margin)."""
     d = card.dimensions
     pick = (lambda mask: sorted(d.loc[mask, "indicator"])) if not d.empty else (lambda mask: [])
-    return {
-        "province_code": card.province_code, "province": card.province, "year": card.year, "index": card.index,
-        "total": card.total, "previous": card.previous, "change": card.change, "uncertainty": card.uncertainty,
-        "published_rank": card.published_rank, "coverage": card.coverage,
-        "dimensions_up": pick(d["change"] > 0) if not d.empty else [],
-        "dimensions_down": pick(d["change"] < 0) if not d.empty else [],
-        "dimensions_beyond_margin_up": pick(d["status"] == "up") if not d.empty else [],
-        "dimensions_beyond_margin_down": pick(d["status"] == "down") if not d.empty else [],
-        "dimensions_about_unchanged": pick(d["status"] == "flat") if not d.empty else [],
-        "dimensions_not_comparable": pick(d["status"] == "nc") if not d.empty else [],
-        "weakest": list(d.sort_values("gap_to_max", ascending=False)["indicator"].head(3)) if not d.empty else [],
-        "other_indices": card.others[["index", "indicator", "value", "rank", "rank_of"]].to_dict("records"),
-    }
+    status = d["status"] if "status" in d else pd.Series("", index=d.index)
+    out = {"province_code": card.province_code, "province": card.province, "year": card.year, "index": card.index, "kind": card.kind,
+           "total": card.total, "previous": card.previous,
+           "dimensions_up": pick(d["change"] > 0) if not d.empty else [],
+           "dimensions_down": pick(d["change"] < 0) if not d.empty else [],
+           "dimensions_beyond_margin_up": pick(status == "up") if not d.empty else [],
+           "dimensions_beyond_margin_down": pick(status == "down") if not d.empty else [],
+           "dimensions_about_unchanged": pick(status == "flat") if not d.empty else [],
+           "dimensions_not_comparable": pick(status == "nc") if not d.empty else [],
+           "other_indices": card.others[["index", "indicator", "year", "value", "rank", "rank_of"]].to_dict("records")}
+    if card.kind == "reported":
+        return out | {"national": card.national, "fields": d.to_dict("records"),
+                      "weakest": list(d.sort_values("share")["indicator"].head(3)) if not d.empty else []}
+    return out | {"change": card.change, "uncertainty": card.uncertainty, "published_rank": card.published_rank, "coverage": card.coverage,
+                  "weakest": list(d.sort_values("gap_to_max", ascending=False)["indicator"].head(3)) if not d.empty else []}
 
 
-def card_figure(card: Card, lang: str = "vi"):  # noqa: ANN201 - returns a matplotlib Figure
-    """Dimensions against region and country, and the rank over time: one line per comparable segment of
-    the total (a rank is free of scale, not of what is measured), a dashed line at each break."""
+FIGURE_TEXT = {
+    "vi": {"country": "Cả nước", "dims": "Các nội dung năm {year}: tỉnh, vùng và cả nước", "rank": "Thứ hạng {index} qua các năm (1 = cao nhất)",
+           "fields": "Tỷ lệ điểm so với tối đa của các lĩnh vực, năm {year} (%)", "share": "% điểm tối đa", "score": "Điểm",
+           "year": "Năm", "rank_axis": "Thứ hạng"},
+    "en": {"country": "Country", "dims": "Dimensions {year}: province, region and country", "rank": "{index} rank over the years (1 = best)",
+           "fields": "Field scores as a share of their maximum, {year} (%)", "share": "% of maximum", "score": "Score",
+           "year": "Year", "rank_axis": "Rank"},
+}
+
+
+def card_figure(card: Card, lang: str = "vi", width: float = 10.0):  # noqa: ANN201 - returns a matplotlib Figure
+    """Dimensions (or a reported card's fields) by their full names against region and country, and the rank
+    over time: one line per comparable segment of the total (a rank is free of scale, not of what is
+    measured), a dashed line at each break. The legend sits below the bars in its own band, laid out by
+    matplotlib, so it never covers a bar or a name; numbers follow the language (`axis_formatter`)."""
+    import textwrap
+
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    t = TEXT[lang]
-    rank_col = t["cols"][6]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 2]})
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.09, top=0.91, wspace=0.18)  # fixed: no layout pass per save
+    from .i18n import axis_formatter
+
+    ft = FIGURE_TEXT[lang]
+    name_col = "label_vi" if lang == "vi" else "label_en"
     d = card.dimensions
+    short = index_short(card.index) or _index_name(card.index, lang)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(width, 4.6), gridspec_kw={"width_ratios": [3, 2]})
+    # fixed margins (no layout pass per save): names on the left, the legend in a band at the bottom
+    fig.subplots_adjust(left=0.25, right=0.98, bottom=0.2, top=0.9, wspace=0.3)
+    names = [textwrap.fill(str(x), 28) for x in d[name_col]] if not d.empty else []
+    y = np.arange(len(d))[::-1]
+    if not d.empty and card.kind == "panel":
+        h = 0.27
+        a.barh(y + h, d["value"], h, label=card.province, color="#1f6f8b")
+        a.barh(y, d["region_mean"], h, label=(card.region if lang == "vi" else card.region_en), color="#99c5d1")
+        a.barh(y - h, d["national_mean"], h, label=ft["country"], color="#b8b8b8")
+        a.set_xlim(0, float(d["max"].max()))
+        a.set_xlabel(ft["score"])
+        a.set_title(textwrap.fill(ft["dims"].format(year=card.year), 60), fontsize=9)
+        fig.legend(*a.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8, frameon=False,
+                   bbox_to_anchor=(0.5, 0.0))
+    elif not d.empty:
+        a.barh(y, d["share"].fillna(0), 0.6, color="#1f6f8b")
+        a.set_xlim(0, 100)
+        a.set_xlabel(ft["share"])
+        a.set_title(textwrap.fill(ft["fields"].format(year=card.year), 60), fontsize=9)
     if not d.empty:
-        x = np.arange(len(d))
-        a.bar(x - 0.27, d["value"], 0.27, label=card.province, color="#1f6f8b")
-        a.bar(x, d["region_mean"], 0.27, label=(card.region if lang == "vi" else card.region_en), color="#99c5d1")
-        a.bar(x + 0.27, d["national_mean"], 0.27, label=("Cả nước" if lang == "vi" else "Country"), color="#cccccc")
-        a.set_xticks(x, d["indicator"])
-        a.set_ylim(0, float(d["max"].max()))
-        a.legend(fontsize=7, loc="lower right")
-        a.set_title(t["cols"][0] + f" ({card.year})")
-    years = [int(y) for y in card.history["year"]]
-    h = card.history.set_index("year").reindex(range(min(years), max(years) + 1))
-    for k, seg in enumerate(codebook.segments(card.index, "total", years, relative=True)):
-        part = h.loc[seg[0]:seg[-1]]
-        b.plot(part.index, part["rank"].astype(float), marker="o", color="#1f6f8b")  # unpublished years leave a gap
-        if k:
-            b.axvline(seg[0] - 0.5, color="grey", ls="--", lw=0.8)
-    b.invert_yaxis()
-    b.set_ylabel(rank_col)
-    b.set_title(f"{card.index} {rank_col.lower()}")
+        a.set_yticks(y, names, fontsize=7)
+        a.xaxis.set_major_formatter(axis_formatter(lang))
+        a.grid(axis="y", visible=False)
+    else:
+        a.set_axis_off()
+    hist = card.history.dropna(subset=["rank"])
+    if len(hist):
+        years = [int(v) for v in hist["year"]]
+        h = hist.set_index("year").reindex(range(min(years), max(years) + 1))
+        segs = codebook.segments(card.index, "total", years, relative=True) if card.kind == "panel" else [years]
+        for k, seg in enumerate(segs):
+            part = h.loc[seg[0]:seg[-1]]
+            b.plot(part.index, part["rank"].astype(float), marker="o", color="#1f6f8b")  # unpublished years leave a gap
+            if k:
+                b.axvline(seg[0] - 0.5, color="grey", ls="--", lw=0.8)
+        worst = int(np.nanmax(hist["rank_of"].astype(float))) if hist["rank_of"].notna().any() else int(hist["rank"].max())
+        b.set_ylim(worst + 0.5, 0.5)  # 1 at the top, the whole ranking shown
+        b.set_xlim(min(years) - 0.5, max(years) + 0.5)
+        b.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))  # years: whole numbers, no thousands separator
+        b.set_yticks(sorted({1, *range(10, worst - 4, 10), worst}))
+        b.set_xlabel(ft["year"])
+        b.set_ylabel(ft["rank_axis"])
+        b.set_title(textwrap.fill(ft["rank"].format(index=short), 40), fontsize=9)
+    else:
+        b.set_axis_off()
     return fig

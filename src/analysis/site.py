@@ -1,25 +1,36 @@
 """The report site of a run: `reports/runs/<run-id>/site/`, static and self-contained (opens from disk, no
-server, no CDN, no web fonts). Home page with run status, data version and sources; one page per province
-in Vietnamese and English (report card, charts, every index's series, data download); the analysis
-notebooks as HTML with inputs hidden; every figure next to its data as CSV."""
+server, no CDN, no web fonts). Home page in Vietnamese (index.html) and English (index-en.html) with run
+status, data version and sources; one page per province in each language with every report card of every
+year (PAPI, and PAR INDEX / SIPAS where reported), their Word files, charts, every index's series and a data
+download; the analysis notebooks as pages with inputs hidden, every table with its full CSV and every figure
+with its data as CSV. Numbers and labels follow the page's language (`analysis.i18n`).
+
+Named pieces other sections add to: `PAGE_TEXT` / `HOME_TEXT` (texts per language), the province template's
+blocks `cards` and `series`, the home template's block `sources` (fed by `sources` in `finish_site`), the
+base template's block `footer`."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
+import math
 import re
 import shutil
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import mistune
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from . import paths
+from .docx_card import write_docx
 from .errors import DataError
+from .i18n import fmt_number, fmt_rank, index_short, index_title, join, relabel, reliability
 from .manifest import load_manifest
 from .panel import load_build_info, load_panel, load_table
 from .panel.build import project_sources
@@ -27,41 +38,111 @@ from .panel.codebook import INDEX_LABELS, index_info, label, parts
 from .panel.io import write_csv
 from .panel.vintage import in_34, in_63
 from .registry import normalize_name
-from .report_card import build_cards, render
+from .report_card import (
+    INDEX_ORDER,
+    TEXT,
+    Card,
+    all_cards,
+    footnotes,
+    other_lines,
+    paragraphs,
+    plain,
+    records,
+    table_cells,
+    title_text,
+)
 
 ASSETS = Path(__file__).parent / "site_assets"
-INDEX_ORDER = ["PAPI", "PCI", "PAR_INDEX", "SIPAS", "DTI", "ICT_INDEX", "MIC_EGOV", "ONLINE_SERVICES"]
+CARD_INDICES = ("PAPI", "PAR_INDEX", "SIPAS")  # the indices a province page offers report cards of, every year
 HEADLINE = [
-    ("01_data_overview", "coverage_index_year", "Coverage: provinces with a headline value, by index and year"),
-    ("03_trends", "distribution_by_year", "PAPI total: distribution over provinces by year (2018 method change marked)"),
-    ("07_maps", "choropleth", "PAPI total on the 63 provinces and the 34 provinces of 2025"),
-    ("08_validation", "agreement_by_family", "Agreement between sources"),
-    ("09_online_services_2025", "scatter_mdhl", "Decision 766 index 2025, 34 provinces: online measures against satisfaction"),
+    ("01_data_overview", "coverage_index_year", "Số tỉnh có giá trị chính của từng chỉ số, theo năm",
+     "Coverage: provinces with a headline value, by index and year"),
+    ("03_trends", "distribution_by_year", "Tổng điểm PAPI: phân bố giữa các tỉnh theo năm (đánh dấu thay đổi phương pháp năm 2018)",
+     "PAPI total: distribution over provinces by year (2018 method change marked)"),
+    ("07_maps", "choropleth", "Tổng điểm PAPI trên bản đồ 63 tỉnh và 34 tỉnh từ năm 2025", "PAPI total on the 63 provinces and the 34 provinces of 2025"),
+    ("08_validation", "agreement_by_family", "Mức khớp giữa các nguồn số liệu", "Agreement between sources"),
+    ("09_online_services_2025", "scatter_mdhl", "Chỉ số phục vụ theo Quyết định 766 năm 2025, 34 tỉnh: các thành phần trực tuyến và mức độ hài lòng",
+     "Decision 766 index 2025, 34 provinces: online measures against satisfaction"),
 ]
+ANALYSIS_TITLES = {  # the analyses by name; their pages are in English (the notebooks' language)
+    "01_data_overview": ("Tổng quan dữ liệu: độ phủ, năm thiếu, thay đổi phương pháp", "Data overview: coverage, gaps, method changes"),
+    "02_correlation": ("Tương quan giữa chính quyền điện tử và kết quả hành chính", "Correlation: e-government and administrative outcomes"),
+    "03_trends": ("Xu hướng PAPI theo tỉnh", "PAPI trends by province"),
+    "03_trends-pci": ("Xu hướng PCI theo tỉnh", "PCI trends by province"),
+    "04_panel_models": ("Mô hình dữ liệu bảng (tác động cố định)", "Panel models (fixed effects)"),
+    "05_online_services": ("Dịch vụ công trực tuyến và Nghị định 45/2020", "Online public services and Decree 45/2020"),
+    "07_maps": ("Bản đồ", "Maps"),
+    "08_validation": ("Kiểm chứng các nguồn số liệu", "Validation of the sources"),
+}
+# Every text of the province pages and the footer, per language (one named piece other page sections add to).
 PAGE_TEXT = {
     "vi": {"region": "Vùng", "code": "Mã GSO", "successor": "Từ 07/2025 thuộc",
            "successor_head": "Từ 07/2025 thuộc {name}: {index} năm {year} của {name}",
            "successor_note": "Các giá trị dưới đây là của {name} (mã 2025: {code}), tỉnh, thành phố hợp nhất từ {merged}; không phải của riêng {province} (mã {old} trong 63 tỉnh). {when}",
            "successor_same": "Các giá trị dưới đây là của {name} (mã 2025: {code}), có cùng địa giới với {province} (mã {old} trong 63 tỉnh). {when}",
            "successor_when": "Lũy kế đến ngày chốt {date}.", "max": "Tối đa", "download": "Tải dữ liệu của tỉnh (CSV)",
-           "card": "Thẻ báo cáo PAPI", "no_card": "Không có điểm PAPI công bố cho tỉnh này.", "series": "Chuỗi số liệu các chỉ số",
+           "cards": "Thẻ báo cáo", "cards_intro": "Chọn chỉ số và năm; mỗi thẻ có bản Word (DOCX) để dùng trong báo cáo.",
+           "no_card": "Không có điểm công bố cho tỉnh này.", "series": "Chuỗi số liệu các chỉ số",
            "year": "Năm", "indicator": "Chỉ tiêu", "value": "Giá trị", "rank": "Hạng", "source": "Nguồn", "data_csv": "dữ liệu (CSV)",
            "dims": "Các nội dung PAPI {year}: tỉnh, vùng và cả nước", "ranks": "Thứ hạng PAPI qua các năm (1 = cao nhất)",
-           "other": "English", "country": "Cả nước"},
+           "other": "English", "country": "Cả nước", "points": "điểm", "rank_of": "thứ {rank}", "reported": "số liệu trích dẫn",
+           "docx": "Tải thẻ (Word, DOCX)", "docx_lang": "", "docx_cmd": "Bản Word của thẻ này: tạo bằng lệnh",
+           "home": "Trang chủ",
+           "footer": "Số liệu trong lần chạy này:", "footer_link": "nguồn liệt kê tại trang chủ",
+           "built": "Tạo bởi vngov-indices từ phiên bản dữ liệu"},
     "en": {"region": "Region", "code": "GSO code", "successor": "From 07/2025 part of",
            "successor_head": "From 07/2025 part of {name}: {index} {year} of {name}",
            "successor_note": "The values below are {name}'s (2025 code {code}), the province merged from {merged}; not those of {province} (code {old} of the 63) alone. {when}",
            "successor_same": "The values below are {name}'s (2025 code {code}), with the same territory as {province} (code {old} of the 63). {when}",
            "successor_when": "Year to date at the cut-off {date}.", "max": "Maximum", "download": "Download the province's data (CSV)",
-           "card": "PAPI report card", "no_card": "No published PAPI score for this province.", "series": "Series of every index",
+           "cards": "Report cards", "cards_intro": "Choose an index and a year; each card has a Word version (DOCX) for reports.",
+           "no_card": "No published score for this province.", "series": "Series of every index",
            "year": "Year", "indicator": "Indicator", "value": "Value", "rank": "Rank", "source": "Source", "data_csv": "data (CSV)",
            "dims": "PAPI dimensions {year}: province, region and country", "ranks": "PAPI rank over the years (1 = best)",
-           "other": "Tiếng Việt", "country": "Country"},
+           "other": "Tiếng Việt", "country": "Country", "points": "points", "rank_of": "rank {rank}", "reported": "reported",
+           "docx": "Download the card (Word, DOCX)", "docx_lang": " (in Vietnamese)", "docx_cmd": "A Word version of this card: make it with",
+           "home": "Home",
+           "footer": "Data in this run:", "footer_link": "sources as listed on the home page",
+           "built": "Built by vngov-indices from data version"},
 }
-# Markdown of the report cards -> HTML with any raw HTML escaped (text from data is never markup) and
-# mistune's default refusal of javascript:/data: links
-_MARKDOWN = mistune.create_markdown(escape=True, plugins=["table"])
+HOME_TEXT = {
+    "vi": {"title": "Các chỉ số quản trị cấp tỉnh của Việt Nam", "page": "index.html", "other_page": "index-en.html", "other": "English",
+           "run": "Lần chạy", "run_status": "trạng thái", "run_ok": "{n_ok}/{n_total} notebook chạy thành công",
+           "version": "Phiên bản dữ liệu", "version_note": "(sha256 của bảng dữ liệu), dữ liệu gốc",
+           "find": "Tìm tỉnh, thành phố", "search_label": "Tỉnh, thành phố (viết có dấu hoặc không dấu)",
+           "search_placeholder": "ví dụ: binh duong, TP HCM, Huế", "all": "Tất cả {n} tỉnh, thành phố",
+           "headline": "Biểu đồ chính", "data_csv": "dữ liệu (CSV)", "analyses": "Các phân tích",
+           "analyses_note": "Trang phân tích viết bằng tiếng Anh; bảng đầy đủ có tệp CSV kèm theo.",
+           "notebook": "Phân tích", "status": "Trạng thái", "seconds": "Giây", "cards": "Thẻ báo cáo",
+           "cards_text": "{ok}/{total} lần chạy thẻ báo cáo thành công{failed}. Trang mỗi tỉnh có thẻ PAPI của mọi năm có điểm công bố, "
+                         "thẻ PAR INDEX và SIPAS khi có số liệu, và bản Word (DOCX).",
+           "failed": "; không thành công: {names}", "sources": "Nguồn dữ liệu",
+           "download": "Tải bảng dữ liệu:", "lang_page": "vi",
+           "environment": "môi trường", "environment_note": "sha256 của", "environment_drift": "các gói đã cài khác với tệp này",
+           "sources_note": "Nguồn của số liệu trong lần chạy này: mọi tệp có giá trị trong bảng dữ liệu hoặc trong một phép đối chiếu.",
+           "user_tables": "Bảng riêng của nhà nghiên cứu trong lần chạy này", "user_rows": "đọc {rows} giá trị, {in_panel} giá trị trong bảng dữ liệu",
+           "user_mapping": "đọc qua tệp ánh xạ", "reference": "Tệp tham chiếu (danh mục tỉnh, sáp nhập 2025, bản đồ ranh giới, dân số)",
+           "unused": "Các mục trong danh mục nguồn không có giá trị nào trong lần chạy này (không ghi nguồn):"},
+    "en": {"title": "Vietnam provincial governance indices", "page": "index-en.html", "other_page": "index.html", "other": "Tiếng Việt",
+           "run": "Run", "run_status": "status", "run_ok": "{n_ok} of {n_total} notebook runs succeeded",
+           "version": "Data version", "version_note": "(sha256 of the panel), raw inputs",
+           "find": "Find a province", "search_label": "Province (any spelling, with or without diacritics)",
+           "search_placeholder": "e.g. binh duong, TP HCM, Huế", "all": "All {n} provinces",
+           "headline": "Headline figures", "data_csv": "data (CSV)", "analyses": "Analyses",
+           "analyses_note": "Every table of an analysis page has its full data as CSV.",
+           "notebook": "Analysis", "status": "Status", "seconds": "Seconds", "cards": "Report cards",
+           "cards_text": "{ok} of {total} report-card runs succeeded{failed}. Every province page carries the PAPI card of every year "
+                         "with a published score, PAR INDEX and SIPAS cards where values exist, and Word versions (DOCX).",
+           "failed": "; failed: {names}", "sources": "Data sources", "download": "Download the panel:", "lang_page": "en",
+           "environment": "environment", "environment_note": "sha256 of", "environment_drift": "the installed packages differ from it",
+           "sources_note": "The sources of this run's data: every file with a value in the panel or in a cross-source comparison.",
+           "user_tables": "Researchers' own tables in this run", "user_rows": "{rows} values read, {in_panel} in the panel",
+           "user_mapping": "read through", "reference": "Reference files (province registry, 2025 merger, boundaries, population)",
+           "unused": "Manifest entries with no value in this run's data (not credited):"},
+}
 _EXTERNAL = re.compile(r"<script[^>]+src=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]+href=\"https?://[^\"]*\"[^>]*>", re.I)
+_TAGS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]+>)", re.S | re.I)
+_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
 
 
 def _env() -> Environment:
@@ -75,40 +156,35 @@ def _script_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _fmt(v: float) -> str:
-    """Whole numbers (counts, ranks) without decimals; 0-1 indices with up to 4; scores with 2."""
-    if pd.isna(v):
-        return ""
-    if float(v).is_integer():
-        return f"{v:,.0f}"
-    return f"{v:.4f}".rstrip("0") if abs(v) < 1 else f"{v:.2f}"
-
-
-def svg_bars(d: pd.DataFrame, province: str, region: str, country: str, title: str) -> str:
-    """Grouped bars: the province, its region and the country for each dimension (accessible inline SVG)."""
-    w, h, left, bottom, top = 640, 260, 34, 28, 26
-    ymax = float(d["max"].max()) if len(d) else 10.0
-    n = max(len(d), 1)
-    slot = (w - left - 10) / n
-    bw = slot / 4
-    colours = [("value", "#1f6f8b", province), ("region_mean", "#99c5d1", region), ("national_mean", "#b8b8b8", country)]
-    y = lambda v: top + (h - top - bottom) * (1 - v / ymax)  # noqa: E731
+def svg_bars(d: pd.DataFrame, series: list[tuple[str, str, str]], title: str, lang: str) -> str:
+    """Grouped horizontal bars, one group per dimension with its full name above it (no codes, names of any
+    length fit), the value at the end of each bar in the language's number format. `series`: (column,
+    colour, name) per bar; the legend is HTML beside the SVG (it wraps on a narrow screen)."""
+    name_col = "label_vi" if lang == "vi" else "label_en"
+    w, left, right, top, bar, name_h, gap = 640, 6, 52, 8, 9, 15, 9
+    group = name_h + bar * len(series) + gap
+    h = top + group * max(len(d), 1) + 24
+    xmax = float(d["max"].max()) if len(d) else 10.0
+    x = lambda v: left + (w - left - right) * (v / xmax)  # noqa: E731
+    bottom = h - 20
+    desc = "; ".join(f"{r[name_col]}: " + ", ".join(f"{name} {fmt_number(r[col], lang, 2)}" for col, _, name in series)
+                     for r in d.to_dict("records"))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="t-bars d-bars">',
-             f'<title id="t-bars">{html.escape(title)}</title>',
-             '<desc id="d-bars">' + html.escape("; ".join(
-                 f"{r.indicator}: {r.value:.2f} ({region} {r.region_mean:.2f}, {country} {r.national_mean:.2f})" for r in d.itertuples())) + "</desc>"]
-    for tick in range(0, int(ymax) + 1, 2):
-        parts.append(f'<line x1="{left}" x2="{w - 10}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e3e8eb"/>'
-                     f'<text x="{left - 4}" y="{y(tick) + 4:.1f}" font-size="10" text-anchor="end">{tick}</text>')
-    for i, r in enumerate(d.itertuples()):
-        x0 = left + i * slot + bw / 2
-        for j, (col, colour, _) in enumerate(colours):
-            v = float(getattr(r, col))
-            parts.append(f'<rect x="{x0 + j * bw:.1f}" y="{y(v):.1f}" width="{bw * 0.95:.1f}" height="{y(0) - y(v):.1f}" fill="{colour}"/>')
-        parts.append(f'<text x="{x0 + 1.5 * bw:.1f}" y="{h - 10}" font-size="11" text-anchor="middle">{html.escape(r.indicator)}</text>')
-    for j, (_, colour, name) in enumerate(colours):
-        parts.append(f'<rect x="{left + 8 + j * 190}" y="6" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{left + 22 + j * 190}" y="15" font-size="11">{html.escape(name)}</text>')
+             f'<title id="t-bars">{html.escape(title)}</title>', f'<desc id="d-bars">{html.escape(desc)}</desc>']
+    step = 2 if xmax <= 12 else 10 ** math.floor(math.log10(xmax))
+    tick = 0.0
+    while tick <= xmax + 1e-9:
+        parts.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{bottom}" stroke="#e3e8eb"/>'
+                     f'<text x="{x(tick):.1f}" y="{h - 6}" font-size="10" text-anchor="middle">{fmt_number(tick, lang, 0)}</text>')
+        tick += step
+    for i, r in enumerate(d.to_dict("records")):
+        y0 = top + i * group
+        parts.append(f'<text x="{left}" y="{y0 + 11}" font-size="12">{html.escape(str(r[name_col]))}</text>')
+        for j, (col, colour, _) in enumerate(series):
+            v = float(r[col])
+            yb = y0 + name_h + j * bar
+            parts.append(f'<rect x="{left}" y="{yb}" width="{x(v) - left:.1f}" height="{bar - 1}" fill="{colour}"/>'
+                         f'<text x="{x(v) + 3:.1f}" y="{yb + bar - 1.5}" font-size="9">{fmt_number(v, lang, 2)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -144,57 +220,147 @@ def svg_rank_line(hist: pd.DataFrame, title: str) -> str:
 
 
 def series_rows(panel: pd.DataFrame) -> pd.DataFrame:
-    """The rows shown in the province pages' series tables, formatted once for all provinces: headline
-    values and published ranks of every index, every reported value, and all online-service measures."""
+    """The rows shown in the province pages' series tables, formatted once for all provinces in both
+    languages: headline values and published ranks of every index, every reported value, and all
+    online-service measures."""
     keep = ((panel["indicator"] == "total") | panel["indicator"].str.endswith("_rank") | (panel["index"] == "ONLINE_SERVICES")
             | ~panel["reliability"].isin(["official", "compiled"]))
     s = panel[keep].sort_values(["province_code", "index", "year", "date", "indicator"]).copy()
     pairs = {(i, k): label(i, k) for i, k in set(zip(s["index"], s["indicator"], strict=True))}
-    s["label_vi"] = [pairs[(i, k)][0] or k for i, k in zip(s["index"], s["indicator"], strict=True)]
-    s["label_en"] = [pairs[(i, k)][1] or k for i, k in zip(s["index"], s["indicator"], strict=True)]
-    s["value_text"] = s["value"].map(_fmt)
+    s["label_vi"] = [pairs[(i, k)][0] for i, k in zip(s["index"], s["indicator"], strict=True)]
+    s["label_en"] = [pairs[(i, k)][1] for i, k in zip(s["index"], s["indicator"], strict=True)]
+    ranks = s["indicator"].str.endswith("_rank")
+    for lang in ("vi", "en"):
+        s[f"value_{lang}"] = [fmt_number(v, lang) for v in s["value"]]
+        s[f"source_{lang}"] = [f"{sid} ({reliability(rel, lang)})" for sid, rel in zip(s["source_id"], s["reliability"], strict=True)]
+    s.loc[ranks, ["value_vi", "value_en"]] = ""  # a published rank is its rank, shown once in the rank column
     has_rank = s["rank"].notna() & s["rank_of"].notna()
     s["rank_text"] = ""
     s.loc[has_rank, "rank_text"] = s.loc[has_rank, "rank"].astype(int).astype(str) + "/" + s.loc[has_rank, "rank_of"].astype(int).astype(str)
-    s["source_text"] = s["source_id"].astype(str) + " (" + s["reliability"].astype(str) + ")"
     return s
 
 
 def _series(rows: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     out = []
-    label_col = "label_vi" if lang == "vi" else "label_en"
     present = set(rows["index"])
     for index in [i for i in INDEX_ORDER if i in present] + sorted(present - set(INDEX_ORDER)):
         g = rows[rows["index"] == index]
-        vi, en = INDEX_LABELS.get(index, (index, index))
-        out.append({"index": index, "label": vi if lang == "vi" else en, "rows": [
+        out.append({"index": index, "label": index_title(index, lang), "rows": [
             {"year": int(y), "date": d, "indicator": k, "indicator_label": lab, "value": v, "rank": r, "source": src}
-            for y, d, k, lab, v, r, src in zip(g["year"], g["date"], g["indicator"], g[label_col], g["value_text"], g["rank_text"],
-                                               g["source_text"], strict=True)]})
+            for y, d, k, lab, v, r, src in zip(g["year"], g["date"], g["indicator"], g[f"label_{lang}"], g[f"value_{lang}"],
+                                               g["rank_text"], g[f"source_{lang}"], strict=True)]})
     return out
 
 
-def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: Any) -> str | None:
+def _card_summary(card: Card, lang: str) -> str:
+    """One line naming a card in the year list: "PAPI 2020: 40,76/80 điểm, thứ 57/63"."""
+    t, tot = PAGE_TEXT[lang], card.total
+    parts = []
+    if tot["value"] is not None:
+        parts.append(f"{fmt_number(tot['value'], lang, 2)}/{fmt_number(tot['scale'] or 100, lang)} {t['points']}")
+    if tot["rank"] is not None:
+        parts.append(t["rank_of"].format(rank=fmt_rank(tot["rank"], tot["rank_of"])))
+    if card.kind == "reported":
+        parts.append(f"({t['reported']})")
+    return f"{index_short(card.index) or card.index} {card.year}: {', '.join(parts)}".replace(", (", " (")
+
+
+def docx_name(code: str, index: str, year: int, lang: str) -> str:
+    """The site's name of a card's Word file (provinces/docx/<name>)."""
+    return f"{code}-{index}-{year}-{lang}.docx"
+
+
+def docx_command(card: Card, lang: str) -> str:
+    """The documented command that writes a card's Word file (for the years the site carries no DOCX of)."""
+    return (f"python -m analysis card --province {card.province_code} --year {card.year} --index {card.index} "
+            f"--language {lang} --format docx")
+
+
+def _cards_html(cards: list[Card], lang: str, charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The card sections of a province page, newest first within each index: the first one open, each with
+    its Word file (a placeholder the finished run replaces with a link when the file exists)."""
+    out = []
+    for i, card in enumerate(cards):
+        cid = f"card-{card.index}-{card.year}"
+        out.append({"id": cid, "index": card.index, "year": card.year, "summary": _card_summary(card, lang), "html": card_html(card, lang),
+                    "open": i == 0, "docx_id": f"docx-{card.index}-{card.year}", "command": docx_command(card, "vi"),
+                    "charts": charts if i == 0 else []})
+    return out
+
+
+def card_html(card: Card, lang: str) -> Markup:
+    """The card as HTML: the same sentences, table and notes as its Markdown (`report_card.render`), put
+    through the autoescaping card template (text from data is shown as typed), headings one level below
+    the page's "report cards" heading."""
+    header, rows = table_cells(card, lang) if records(card) else ([], [])
+    t = TEXT[lang]
+    return Markup(_card_template().render(
+        title=title_text(card, lang), paragraphs=[plain(p) for p in paragraphs(card, lang)], header=header,
+        rows=rows, notes=[plain(n) for n in footnotes(card, lang)], other=t["other"],
+        others=[plain(o) for o in other_lines(card, lang)], none=t["none"].format(year=card.year)))
+
+
+@lru_cache(maxsize=1)
+def _card_template() -> Any:
+    return _env().get_template("card.html")
+
+
+def _cards_nav(cards: list[Card], lang: str) -> list[dict[str, Any]]:
+    """The year selector: per index, its years (newest first) linking to their cards."""
+    nav: dict[str, list[dict[str, Any]]] = {}
+    for c in cards:
+        nav.setdefault(c.index, []).append({"year": c.year, "id": f"card-{c.index}-{c.year}"})
+    return [{"index": i, "label": index_short(i) or index_title(i, lang), "years": ys} for i, ys in nav.items()]
+
+
+def _relabel_html(body: str) -> str:
+    """Codes in the visible text of an analysis page replaced by their labels (tags, scripts and styles left
+    alone); the page's CSVs keep the codes."""
+    parts = _TAGS.split(body)
+    for i in range(0, len(parts), 2):
+        if parts[i].strip():
+            parts[i] = html.escape(relabel(html.unescape(parts[i]), "en"), quote=False)
+    return "".join(parts)
+
+
+def _link_figures(body: str, figures: Path) -> str:
+    """An embedded PNG that is one of the page's figure files becomes a link to that file: the page is not
+    made twice as heavy by carrying every figure twice."""
+    if not figures.exists():
+        return body
+    files = {hashlib.sha256(p.read_bytes()).hexdigest(): p.name for p in figures.glob("*.png")}
+
+    def one(m: re.Match[str]) -> str:
+        data = base64.b64decode(re.sub(r"\s+", "", m.group(1)))
+        name = files.get(hashlib.sha256(data).hexdigest())
+        return f'src="figures/{name}"' if name else m.group(0)
+
+    return _PNG.sub(one, body)
+
+
+def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: Any, common: dict[str, Any]) -> str | None:
+    """An executed notebook as a page of the site: its outputs (inputs hidden) in the site's own page and
+    style (nbconvert's `basic` template, not 280 KB of JupyterLab CSS per page), figures as the files beside
+    it, codes in the text replaced by labels, its figures/ and tables/ (full tables as CSV) copied."""
     name = result["name"]
     nb_path = run_dir / name / f"{name}.ipynb"
     if not nb_path.exists():
         return None
     body, _ = exporter.from_filename(str(nb_path))
     body = _EXTERNAL.sub("", body)
-    # analysis/<name>/index.html with figures/ beside it: the figure links the notebook printed under each
-    # figure ("figures/<name>.csv") work unchanged
+    # analysis/<name>/index.html with figures/ and tables/ beside it: the figure and table links the notebook
+    # printed ("figures/<name>.csv", "tables/<name>.csv") work unchanged
     dest = site / "analysis" / name
-    fig_src = run_dir / name / "figures"
-    if fig_src.exists():
-        shutil.copytree(fig_src, dest / "figures", dirs_exist_ok=True)
     dest.mkdir(parents=True, exist_ok=True)
+    for folder in ("figures", "tables"):
+        if (run_dir / name / folder).exists():
+            shutil.copytree(run_dir / name / folder, dest / folder, dirs_exist_ok=True)
+    body = _relabel_html(_link_figures(body, dest / "figures"))
     title = f'{name.replace("_", " ")}: analysis'
-    body = re.sub(r'<img src="data:image/png', f'<img alt="figure from {html.escape(title)}" src="data:image/png', body)
-    extra = ('<nav style="padding:.6em 1em;background:#1f6f8b"><a style="color:#fff" href="../../index.html">vngov-indices home</a></nav>'
-             '<link rel="stylesheet" href="../../assets/site.css">')
-    body = re.sub(r"(<body[^>]*>)", r"\1" + extra, body, count=1)
-    body = body.replace("</body>", '<script src="../../assets/site.js"></script></body>', 1)
-    (dest / "index.html").write_text(body, encoding="utf-8")
+    body = re.sub(r'<img src="(data:image/png|figures/)', rf'<img alt="figure from {html.escape(title)}" src="\1', body)
+    page = _env().get_template("analysis.html").render(**common, lang="en", root="../../", title=title, home="index-en.html",
+                                                       t=PAGE_TEXT["en"], body=Markup(body))
+    (dest / "index.html").write_text(page, encoding="utf-8")
     return f"analysis/{name}/index.html"
 
 
@@ -218,34 +384,43 @@ def successor_blocks(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
                 r = snap.loc[ind]
                 vi, en = label(index, ind)
                 rank = f"{int(r['rank'])}/{int(r['rank_of'])}" if pd.notna(r["rank"]) and pd.notna(r["rank_of"]) else ""
-                rows.append({"indicator": ind, "label_vi": vi, "label_en": en, "value": _fmt(r["value"]),
-                             "max": _fmt(r["scale_max"]), "rank": rank, "source": f"{r['source_id']} ({r['reliability']})"})
+                rows.append({"indicator": ind, "label_vi": vi, "label_en": en, "value": float(r["value"]),
+                             "max": float(r["scale_max"]) if pd.notna(r["scale_max"]) else None, "rank": rank,
+                             "source": f"{r['source_id']} ({r['reliability']})"})
         vi, en = INDEX_LABELS.get(index, (index, index))
         out.setdefault(str(code), []).append({"index": index, "label_vi": vi, "label_en": en, "year": int(year), "date": date,
                                               "year_to_date": bool((index_info(index) or {}).get("year_to_date")), "rows": rows})
     return out
 
 
-def credits(panel: pd.DataFrame) -> list[str]:
+CREDIT_TEXT = {
+    "vi": {"none": "chưa ghi nhà công bố", "reported": "số liệu trích dẫn từ trang chính thức, báo chí và báo cáo của tỉnh",
+           "also": "và {where}", "user": "bảng của nhà nghiên cứu: {files}"},
+    "en": {"none": "publisher not recorded", "reported": "values quoted on official pages, in the press and in provincial reports",
+           "also": "also {where}", "user": "researcher's tables: {files}"},
+}
+
+
+def credits(panel: pd.DataFrame, lang: str = "en") -> list[str]:
     """Who the run's data comes from, for the footer of every page: per index in the panel, its publisher
     when the publisher's own values are in it, "quoted in the press" for reported values, and the file names
     of researchers' tables. A publisher whose values are not in the run is not credited."""
+    c = CREDIT_TEXT[lang]
     out = []
     for index, g in panel.groupby("index", sort=False):
         rel = set(g["reliability"])
         who = []
         publisher = str((index_info(index) or {}).get("publisher") or "")
         if rel & {"official", "compiled"}:
-            who.append(publisher or "publisher not recorded")
+            who.append(publisher or c["none"])
         if "reported" in rel:  # the publisher's figures as the press quotes them: credit both
-            where = "values quoted on official pages, in the press and in provincial reports"
-            who.append(f"also {where}" if who else f"{publisher + ', ' if publisher else ''}{where}")
+            who.append(c["also"].format(where=c["reported"]) if who else f"{publisher + ', ' if publisher else ''}{c['reported']}")
         if "user" in rel:
             files = sorted({s.removeprefix("user:") for s in g.loc[g["reliability"] == "user", "source_id"]})
-            who.append("researcher's tables: " + ", ".join(files))
-        out.append(f"{index} ({'; '.join(who)})")
+            who.append(c["user"].format(files=", ".join(files)))
+        out.append((index, f"{index_short(index) or index_title(index, lang)} ({'; '.join(who)})"))
     order = {k: i for i, k in enumerate(INDEX_ORDER)}
-    return sorted(out, key=lambda c: (order.get(c.split(" ", 1)[0], len(order)), c))
+    return [text for _, text in sorted(out, key=lambda c: (order.get(c[0], len(order)), c[0]))]
 
 
 def used_sources(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
@@ -265,14 +440,15 @@ def used_sources(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
 
 
 def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
-    """The part of the site that needs only the panel (assets, data, the 126 province pages). The runner
-    starts it with the notebooks, on cores the notebook workers leave idle. Returns its seconds."""
+    """The part of the site that needs only the panel (assets, data, the 126 province pages with every card
+    of every year). The runner starts it with the notebooks, on cores the notebook workers leave idle.
+    Returns its seconds."""
     t0 = time.perf_counter()
     site = run_dir / "site"
     if site.exists():
         shutil.rmtree(site)
     (site / "assets").mkdir(parents=True)
-    (site / "provinces").mkdir()
+    (site / "provinces" / "docx").mkdir(parents=True)
     (site / "analysis").mkdir()
     (site / "data").mkdir()
     (site / "figures").mkdir()
@@ -285,16 +461,19 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
         shutil.copy(src, site / "data" / name)
     env = _env()
     full = load_panel()
-    common = {"run_id": run_id, "data_version": data_sha256[:12], "credits": credits(full)}
     successors = successor_blocks(full)
+    credits_by = {lang: credits(full, lang) for lang in ("vi", "en")}
     full = in_63(full)  # the 63 provinces' pages: their own coding only (2025 codes reuse old codes)
-    # plain Python strings for the row-by-row series tables (iterating Arrow-backed strings is slow)
+    # plain Python strings for the row-by-row work (iterating Arrow-backed strings is slow)
     panel = full.astype({c: object for c in full.columns if pd.api.types.is_string_dtype(full[c])})
     provinces = load_table("provinces")
     p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province")
     merged_into = {c: list(g["province"]) for c, g in p63.sort_values("province_code").groupby("code_2025")}
-    latest_year = int(full.loc[(full["index"] == "PAPI") & (full["indicator"] == "total"), "year"].max())
-    cards = build_cards(full, provinces, latest_year)  # one per province with a PAPI score
+    cards_by: dict[str, list[Card]] = {}
+    for index in CARD_INDICES:  # every year of every index, built once for all provinces
+        cards = all_cards(panel, provinces, index)
+        for (code, _), card in sorted(cards.items(), key=lambda kv: -kv[0][1]):
+            cards_by.setdefault(code, []).append(card)
     rows_by = {k: g for k, g in panel.groupby("province_code")}
     series_by = {k: g for k, g in series_rows(panel).groupby("province_code")}
     tpl = env.get_template("province.html")
@@ -302,79 +481,129 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
         code = p.province_code
         rows = rows_by[code]
         write_csv(rows, site / "provinces" / f"{code}.csv")
-        card = cards.get(code)
-        if card is not None:
-            write_csv(card.history, site / "provinces" / f"{code}-papi-rank.csv")
-            write_csv(card.dimensions, site / "provinces" / f"{code}-papi-dimensions-{card.year}.csv")
+        cards = cards_by.get(code, [])
+        latest = next((c for c in cards if c.index == "PAPI"), None)
+        if latest is not None:
+            write_csv(latest.history, site / "provinces" / f"{code}-papi-rank.csv")
+            write_csv(latest.dimensions, site / "provinces" / f"{code}-papi-dimensions-{latest.year}.csv")
+        for card in {c.index: c for c in reversed(cards) if c.kind == "reported"}.values():  # each reported index's latest card
+            write_docx(card, site / "provinces" / "docx" / docx_name(code, card.index, card.year, "vi"), "vi", chart=bool(records(card)))
         for lang in ("vi", "en"):
             t = PAGE_TEXT[lang]
             name = p.province if lang == "vi" else f"{p.province} ({p.province_en})"
+            region = p.region if lang == "vi" else p.region_en
             charts = []
-            if card is not None and not card.dimensions.empty:
-                charts.append({"svg": Markup(svg_bars(card.dimensions, p.province, p.region if lang == "vi" else p.region_en, t["country"],
-                                                      t["dims"].format(year=card.year))),
-                               "caption": t["dims"].format(year=card.year), "csv": f"{code}-papi-dimensions-{card.year}.csv"})
-            if card is not None:
-                charts.append({"svg": Markup(svg_rank_line(card.history, t["ranks"])), "caption": t["ranks"], "csv": f"{code}-papi-rank.csv"})
-            card_html = None
-            if card is not None:  # the card's headings sit under the page's "report card" heading
-                body = _MARKDOWN(render(card, lang)).replace("<h3", "<h4").replace("</h3>", "</h4>")
-                card_html = Markup(body.replace("<h2", "<h3").replace("</h2>", "</h3>"))  # escaped by _MARKDOWN
+            if latest is not None and not latest.dimensions.empty:
+                series = [("value", "#1f6f8b", p.province), ("region_mean", "#99c5d1", region), ("national_mean", "#b8b8b8", t["country"])]
+                charts.append({"svg": Markup(svg_bars(latest.dimensions, series, t["dims"].format(year=latest.year), lang)),
+                               "legend": [{"colour": c, "name": n} for _, c, n in series],
+                               "caption": t["dims"].format(year=latest.year), "csv": f"{code}-papi-dimensions-{latest.year}.csv"})
+            if latest is not None:
+                charts.append({"svg": Markup(svg_rank_line(latest.history, t["ranks"])), "legend": [], "caption": t["ranks"],
+                               "csv": f"{code}-papi-rank.csv"})
             other = "en" if lang == "vi" else "vi"
             merged = merged_into.get(p.code_2025, [])
             note = t["successor_same"] if len(merged) == 1 else t["successor_note"]
             succ = [{"head": t["successor_head"].format(name=p.name_2025, index=b[f"label_{lang}"], year=b["year"]),
-                     "note": note.format(name=p.name_2025, code=p.code_2025, province=p.province, old=code, merged=", ".join(merged),
+                     "note": note.format(name=p.name_2025, code=p.code_2025, province=p.province, old=code, merged=join(merged),
                                          when=t["successor_when"].format(date=b["date"]) if b["year_to_date"] else ""),
-                     "index": b["index"], "rows": [r | {"label": r[f"label_{lang}"]} for r in b["rows"]]}
+                     "index": b["index"],
+                     "rows": [{"indicator": r["indicator"], "label": r[f"label_{lang}"], "value": fmt_number(r["value"], lang),
+                               "max": fmt_number(r["max"], lang), "rank": r["rank"], "source": r["source"]} for r in b["rows"]]}
                     for b in successors.get(str(p.code_2025), [])]
-            page = tpl.render(**common, lang=lang, root="../", title=name, name=name, code=code, region=p.region if lang == "vi" else p.region_en,
-                              successor=p.name_2025, successor_code=p.code_2025, successor_blocks=succ, t=t, card_html=card_html, charts=charts,
-                              series=_series(series_by.get(code, rows.iloc[0:0]), lang), other_lang_page=f"{code}-{other}.html", other_lang=other,
-                              other_lang_label=t["other"])
+            page = tpl.render(run_id=run_id, data_version=data_sha256[:12], credits=credits_by[lang], lang=lang, root="../", title=name,
+                              name=name, code=code, region=region, successor=p.name_2025, successor_code=p.code_2025,
+                              successor_blocks=succ, t=t, cards=_cards_html(cards, lang, charts), cards_nav=_cards_nav(cards, lang),
+                              series=_series(series_by.get(code, rows.iloc[0:0]), lang), other_lang_page=f"{code}-{other}.html",
+                              other_lang=other, other_lang_label=t["other"], home="../index.html" if lang == "vi" else "../index-en.html")
             (site / "provinces" / f"{code}-{lang}.html").write_text(page, encoding="utf-8")
     return round(time.perf_counter() - t0, 2)
 
 
+def _link_docx(run_dir: Path, manifest: dict[str, Any], site: Path) -> int:
+    """The Word files the card notebooks wrote, copied beside the province pages and linked from them (the
+    pages were written before the notebooks finished; each card section holds a placeholder)."""
+    docx = site / "provinces" / "docx"
+    made: dict[str, set[tuple[str, int, str]]] = {}
+    for r in manifest["notebooks"]:
+        out = run_dir / r["name"]
+        if not r["notebook"].startswith("06_") or r["status"] != "ok" or not (out / "card.docx").exists():
+            continue
+        res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        key = (str(res["index"]), int(res["year"]), str(res.get("language", "vi")))
+        shutil.copy(out / "card.docx", docx / docx_name(res["province_code"], *key))
+        made.setdefault(res["province_code"], set()).add(key)
+    for f in docx.glob("*.docx"):  # the reported cards' files the site wrote itself
+        code, index, year, lang = f.stem.rsplit("-", 3)[0], *f.stem.rsplit("-", 3)[1:]
+        made.setdefault(code, set()).add((index, int(year), lang))
+    for code, keys in made.items():
+        for lang in ("vi", "en"):
+            page = site / "provinces" / f"{code}-{lang}.html"
+            if not page.exists():
+                continue
+            text = page.read_text(encoding="utf-8")
+            for index, year, file_lang in sorted(keys, key=lambda k: k[2] != lang):  # the page's language first
+                t = PAGE_TEXT[lang]
+                note = "" if file_lang == lang else (t["docx_lang"] if file_lang == "vi" else " (English)")
+                link = (f'<p class="docx" id="docx-{index}-{year}"><a href="docx/{docx_name(code, index, year, file_lang)}" '
+                        f'download>{html.escape(t["docx"])}</a>{html.escape(note)}</p>')
+                text = re.sub(rf'<p class="docx" id="docx-{re.escape(index)}-{year}">.*?</p>', lambda _m, link=link: link, text, count=1,
+                              flags=re.S)
+            page.write_text(text, encoding="utf-8")
+    return sum(len(k) for k in made.values())
+
+
 def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """The part that needs the finished run: analysis pages, headline figures and the home page."""
+    """The part that needs the finished run: analysis pages, the cards' Word files, headline figures and
+    the home page in Vietnamese (index.html) and English (index-en.html)."""
     from nbconvert import HTMLExporter
 
     t0 = time.perf_counter()
     site = run_dir / "site"
     env = _env()
     panel = load_panel()
-    common = {"run_id": manifest["run_id"], "data_version": manifest["data"]["indicators_sha256"][:12], "credits": credits(panel)}
     provinces = load_table("provinces")
     p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province")
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True)
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=True)
+    common = {"run_id": manifest["run_id"], "data_version": manifest["data"]["indicators_sha256"][:12]}
     analyses = []
     cards = [r for r in manifest["notebooks"] if r["notebook"].startswith("06_")]
     for r in manifest["notebooks"]:
         if r in cards:
             continue
-        page = _analysis_page(run_dir, r, site, exporter) if r["status"] == "ok" else None
-        analyses.append({"name": r["name"], "status": r["status"], "duration": r.get("duration_s"), "page": page})
+        page = _analysis_page(run_dir, r, site, exporter, common) if r["status"] == "ok" else None
+        analyses.append({"name": r["name"], "status": r["status"], "duration": r.get("duration_s"), "page": page,
+                         "titles": ANALYSIS_TITLES.get(r["name"], (r["name"], r["name"]))})
+    n_docx = _link_docx(run_dir, manifest, site)
     headline = []
-    for nb, fig, caption in HEADLINE:
+    for nb, fig, caption_vi, caption_en in HEADLINE:
         png = run_dir / nb / "figures" / f"{fig}.png"
         if png.exists():
             for suffix in (".png", ".csv"):
                 if png.with_suffix(suffix).exists():
                     shutil.copy(png.with_suffix(suffix), site / "figures" / f"{nb}-{fig}{suffix}")
-            headline.append({"png": f"figures/{nb}-{fig}.png", "csv": f"figures/{nb}-{fig}.csv", "alt": caption, "caption": caption})
+            headline.append({"png": f"figures/{nb}-{fig}.png", "csv": f"figures/{nb}-{fig}.csv", "vi": caption_vi, "en": caption_en})
     search = [{"code": p.province_code, "name": p.province, "keys": sorted({normalize_name(a) for a in
                [p.province, p.province_ascii, p.province_en, p.full_name, *str(p.aliases).split("|")] if a and str(a) != "nan"})}
               for p in p63.itertuples()]
     sources = used_sources(panel)
     ok = [r for r in manifest["notebooks"] if r["status"] == "ok"]
-    index = env.get_template("index.html").render(
-        **common, lang="en", root="", title="Home", run_date=manifest["run_id"][:8], status=manifest["status"], n_ok=len(ok),
-        n_total=len(manifest["notebooks"]), raw_fingerprint=manifest["data"]["raw_fingerprint"], environment=manifest["environment"],
-        provinces=[{"code": p.province_code, "name": p.province} for p in p63.itertuples()],
-        search_index=Markup(_script_json(search)), headline=headline, analyses=analyses,
-        cards_ok=sum(r["status"] == "ok" for r in cards), cards_total=len(cards),
-        cards_failed=[r["name"] for r in cards if r["status"] != "ok"], sources=sources)
-    (site / "index.html").write_text(index, encoding="utf-8")
+    for lang in ("vi", "en"):
+        h = HOME_TEXT[lang]
+        failed = [r["name"] for r in cards if r["status"] != "ok"]
+        page = env.get_template("index.html").render(
+            **common, credits=credits(panel, lang), lang=lang, root="", title=h["title"], environment=manifest.get("environment"),
+            h=h, t=PAGE_TEXT[lang], home=h["page"], run_date=manifest["run_id"][:8], status=manifest["status"],
+            run_ok=h["run_ok"].format(n_ok=len(ok), n_total=len(manifest["notebooks"])),
+            raw_fingerprint=manifest["data"]["raw_fingerprint"],
+            provinces=[{"code": p.province_code, "name": p.province} for p in p63.itertuples()],
+            search_index=Markup(_script_json(search)), headline=headline, analyses=analyses,
+            duration=lambda v, lang=lang: fmt_number(v, lang, 1),
+            cards_text=h["cards_text"].format(ok=sum(r["status"] == "ok" for r in cards), total=len(cards),
+                                              failed=h["failed"].format(names=join(failed)) if failed else ""),
+            sources=sources)
+        (site / h["page"]).write_text(page, encoding="utf-8")
     size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
-    return {"finish_seconds": round(time.perf_counter() - t0, 2), "bytes": size, "pages": len(list(site.rglob("*.html")))}
+    return {"finish_seconds": round(time.perf_counter() - t0, 2), "bytes": size, "pages": len(list(site.rglob("*.html"))),
+            "docx": n_docx}

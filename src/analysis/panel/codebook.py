@@ -11,6 +11,7 @@ divided by the number of sub-dimensions published that year."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -349,7 +350,14 @@ def label(index: str, indicator: str) -> tuple[str, str]:
     if info:
         return info["label_vi"], info["label_en"]
     if indicator.endswith("_rank"):
-        vi, en = label(index, indicator[: -len("_rank")])
+        # a rank has no scale: "Chỉ số chuyển đổi số cấp tỉnh (thang 0-1)" ranks as "... cấp tỉnh"; the
+        # rank of an index's total is named by the index
+        base = indicator[: -len("_rank")]
+        if base and (base != "total" or indicator_info(index, "total")):
+            vi, en = label(index, base)
+        else:
+            vi, en = index_label(index)
+        vi, en = (re.sub(r"\s*\([^()]*\)\s*$", "", s).strip() or s for s in (vi, en))
         return f"Thứ hạng công bố: {vi}", f"Published rank: {en} (1 = best)"
     words = indicator.replace("_", " ")
     return words, words
