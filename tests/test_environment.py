@@ -196,8 +196,10 @@ def test_lock_sha256_in_run_manifest_site_and_release(tmp_path, monkeypatch):
     run_dir, manifest = execute(load_config(tmp_path / "cfg.yaml"), jobs=1, progress=False)
     recorded = json.loads((run_dir / "manifest.json").read_text())["environment"]
     assert recorded == {"lock": "requirements.lock", "lock_sha256": sha, "matches_lock": True, "drift": []}
-    home = (run_dir / "site" / "index.html").read_text(encoding="utf-8")
+    home = (run_dir / "site" / "index-en.html").read_text(encoding="utf-8")
     assert f"environment <code>{sha[:12]}</code>" in home and "differ from it" not in home
+    home_vi = (run_dir / "site" / "index.html").read_text(encoding="utf-8")
+    assert f"môi trường <code>{sha[:12]}</code>" in home_vi and "khác với tệp này" not in home_vi
     release = build_release(dist=tmp_path / "dist")
     package = json.loads((release / "datapackage.json").read_text())
     assert package["environment"] == {"lock": "requirements.lock", "lock_sha256": sha}

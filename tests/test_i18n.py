@@ -65,3 +65,10 @@ def test_rank_labels_carry_no_scale(index):
 def test_index_titles_show_acronyms_only_where_they_are_names():
     assert index_title("PAR_INDEX", "vi") == "PAR INDEX — Chỉ số cải cách hành chính"
     assert "ONLINE_SERVICES" not in index_title("ONLINE_SERVICES", "en") and "MIC_EGOV" not in index_title("MIC_EGOV", "vi")
+
+
+def test_dates_follow_the_language():
+    from analysis.i18n import fmt_date
+
+    assert fmt_date("2025-10-16", "vi") == "16/10/2025" and fmt_date("2025-10", "vi") == "10/2025"
+    assert fmt_date("2025-10-16", "en") == "2025-10-16" and fmt_date("", "vi") == "" and fmt_date("2025", "vi") == "2025"

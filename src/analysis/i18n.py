@@ -71,6 +71,19 @@ def fmt_rank(rank: Any, rank_of: Any = None) -> str:
     return f"{int(rank)}/{int(rank_of)}" if rank_of is not None and not _missing(rank_of) else f"{int(rank)}"
 
 
+def fmt_date(text: Any, lang: str = "vi") -> str:
+    """An ISO date (2025-10-16, 2025-10 or 2025) as the language writes it: 16/10/2025 and 10/2025 in
+    Vietnamese documents, unchanged ISO in English. Anything else is returned as it is."""
+    s = "" if _missing(text) else str(text)
+    if check_language(lang) != "vi":
+        return s
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", s)
+    if not m:
+        return s
+    y, mo, d = m.groups()
+    return f"{d}/{mo}/{y}" if d else f"{mo}/{y}"
+
+
 def _missing(v: Any) -> bool:
     try:
         return bool(v != v) or v is None or str(v) == "<NA>"

@@ -30,7 +30,7 @@ from markupsafe import Markup
 from . import paths
 from .docx_card import write_docx
 from .errors import DataError
-from .i18n import fmt_number, fmt_rank, index_short, index_title, join, relabel, reliability
+from .i18n import fmt_date, fmt_number, fmt_rank, index_short, index_title, join, relabel, reliability
 from .manifest import load_manifest
 from .panel import load_build_info, load_panel, load_table
 from .panel.build import project_sources
@@ -506,7 +506,7 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
             note = t["successor_same"] if len(merged) == 1 else t["successor_note"]
             succ = [{"head": t["successor_head"].format(name=p.name_2025, index=b[f"label_{lang}"], year=b["year"]),
                      "note": note.format(name=p.name_2025, code=p.code_2025, province=p.province, old=code, merged=join(merged),
-                                         when=t["successor_when"].format(date=b["date"]) if b["year_to_date"] else ""),
+                                         when=t["successor_when"].format(date=fmt_date(b["date"], lang)) if b["year_to_date"] else ""),
                      "index": b["index"],
                      "rows": [{"indicator": r["indicator"], "label": r[f"label_{lang}"], "value": fmt_number(r["value"], lang),
                                "max": fmt_number(r["max"], lang), "rank": r["rank"], "source": r["source"]} for r in b["rows"]]}
