@@ -542,7 +542,10 @@ def _link_docx(run_dir: Path, manifest: dict[str, Any], site: Path) -> int:
             if not page.exists():
                 continue
             text = page.read_text(encoding="utf-8")
-            for index, year, file_lang in sorted(keys, key=lambda k: k[2] != lang):  # the page's language first
+            best: dict[tuple[str, int], str] = {}
+            for index, year, file_lang in sorted(keys, key=lambda k: k[2] != lang):  # the page's language wins
+                best.setdefault((index, year), file_lang)
+            for (index, year), file_lang in best.items():
                 t = PAGE_TEXT[lang]
                 note = "" if file_lang == lang else (t["docx_lang"] if file_lang == "vi" else " (English)")
                 link = (f'<p class="docx" id="docx-{index}-{year}"><a href="docx/{docx_name(code, index, year, file_lang)}" '
