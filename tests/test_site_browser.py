@@ -35,6 +35,8 @@ def site(tmp_path_factory):
         {"notebook": str(paths.project_root() / "notebooks" / "01_data_overview.ipynb")},
         {"notebook": str(paths.project_root() / "notebooks" / "02_correlation.ipynb")},
         {"notebook": str(paths.project_root() / "notebooks" / "08_validation.ipynb")},
+        {"notebook": str(paths.project_root() / "notebooks" / "07_maps.ipynb")},
+        {"notebook": str(paths.project_root() / "notebooks" / "07_maps.ipynb"), "name": "07_maps-vi", "parameters": {"language": "vi"}},
         {"notebook": str(paths.project_root() / "notebooks" / "06_report_card.ipynb"), "name": "card-74-vi",
          "parameters": {"province": "binh duong", "year": 2020}},
     ]}))
@@ -279,3 +281,17 @@ def test_chart_legend_does_not_overlap_on_a_phone(site, browser):
     labels = page.locator("#card-PAPI-2024 svg text").all_text_contents()
     assert "Công khai, minh bạch" in labels and "d2" not in labels  # dimension names, not codes
     page.close()
+
+
+def test_home_pages_show_the_map_with_both_archipelagos_in_their_language(site, browser):
+    """The map figure (drawn with Hoàng Sa and Trường Sa; tests/test_maps.py checks the pixels) is the
+    Vietnamese one on the Vietnamese home page and the English one on the English page, and it loads."""
+    page = browser.new_page()
+    for name, expected in (("index.html", "07_maps-vi-choropleth.png"), ("index-en.html", "07_maps-choropleth.png")):
+        page.goto((site / name).as_uri())
+        img = page.locator(f'figure img[src="figures/{expected}"]')
+        assert img.count() == 1, name
+        assert img.evaluate("i => i.complete && i.naturalWidth > 500"), name
+    page.close()
+    results = json.loads((site.parent / "07_maps-vi" / "results.json").read_text(encoding="utf-8"))
+    assert len(results["values_34_derived"]) == 32 and len(results["values_63"]) == 60

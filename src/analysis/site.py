@@ -586,7 +586,14 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
             for suffix in (".png", ".csv"):
                 if png.with_suffix(suffix).exists():
                     shutil.copy(png.with_suffix(suffix), site / "figures" / f"{nb}-{fig}{suffix}")
-            headline.append({"png": f"figures/{nb}-{fig}.png", "csv": f"figures/{nb}-{fig}.csv", "vi": caption_vi, "en": caption_en})
+            item = {"png": f"figures/{nb}-{fig}.png", "csv": f"figures/{nb}-{fig}.csv", "vi": caption_vi, "en": caption_en}
+            vi_png = run_dir / f"{nb}-vi" / "figures" / f"{fig}.png"  # a Vietnamese version of the figure, where the run made one
+            if vi_png.exists():
+                for suffix in (".png", ".csv"):
+                    if vi_png.with_suffix(suffix).exists():
+                        shutil.copy(vi_png.with_suffix(suffix), site / "figures" / f"{nb}-vi-{fig}{suffix}")
+                item |= {"png_vi": f"figures/{nb}-vi-{fig}.png", "csv_vi": f"figures/{nb}-vi-{fig}.csv"}
+            headline.append(item)
     search = [{"code": p.province_code, "name": p.province, "keys": sorted({normalize_name(a) for a in
                [p.province, p.province_ascii, p.province_en, p.full_name, *str(p.aliases).split("|")] if a and str(a) != "nan"})}
               for p in p63.itertuples()]
