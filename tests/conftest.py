@@ -3,7 +3,11 @@ first); tests of bad input work in temporary folders and never touch data/proces
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
+import yaml
 
 from analysis import load_panel, load_table
 from analysis.manifest import load_manifest
@@ -103,3 +107,22 @@ def hostile_site(hostile_build, tmp_path_factory):
     finally:
         mp.undo()
     return run_dir / "site"
+
+
+RUNNER_FIXTURES = Path(__file__).parent / "fixtures" / "runner"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A folder holding copies of the runner's fixture notebooks, with the reports written inside it."""
+    for nb in RUNNER_FIXTURES.glob("*.ipynb"):
+        shutil.copy(nb, tmp_path / nb.name)
+    monkeypatch.setenv("VNGOV_REPORTS_DIR", str(tmp_path / "reports"))
+    return tmp_path
+
+
+def write_config(workdir, runs, **top):
+    """A run config beside the fixture notebooks (cfg0.yaml, cfg1.yaml, ...)."""
+    path = workdir / f"cfg{len(list(workdir.glob('cfg*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump({"runs": runs, **top}))
+    return path

@@ -4,35 +4,17 @@ honoured, reports/latest moved only by a fully successful run, and one run at a 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import yaml
+from conftest import write_config as config
 from filelock import FileLock
 
 from analysis import paths
 from analysis.errors import DataError
 from analysis.runner.config import load_config
 from analysis.runner.run import execute
-
-FIXTURES = Path(__file__).parent / "fixtures" / "runner"
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    for nb in FIXTURES.glob("*.ipynb"):
-        shutil.copy(nb, tmp_path / nb.name)
-    monkeypatch.setenv("VNGOV_REPORTS_DIR", str(tmp_path / "reports"))
-    return tmp_path
-
-
-def config(workdir, runs, **top):
-    path = workdir / f"cfg{len(list(workdir.glob('cfg*.yaml')))}.yaml"
-    path.write_text(yaml.safe_dump({"runs": runs, **top}))
-    return path
 
 
 def test_unknown_parameter_rejected_before_any_kernel(workdir):

@@ -17,16 +17,6 @@ from analysis.cli import main
 from analysis.errors import DataError
 from analysis.runner.config import load_config, plain_literal_problem
 
-FIXTURES = Path(__file__).parent / "fixtures" / "runner"
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    for nb in FIXTURES.glob("*.ipynb"):
-        shutil.copy(nb, tmp_path / nb.name)
-    monkeypatch.setenv("VNGOV_REPORTS_DIR", str(tmp_path / "reports"))
-    return tmp_path
-
 
 def write(workdir: Path, text: str) -> Path:
     path = workdir / "cfg.yaml"

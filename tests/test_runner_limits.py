@@ -6,7 +6,6 @@ the runner is started as the CLI and its descendants are checked with psutil."""
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,29 +14,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-import yaml
+from conftest import write_config as config
 from filelock import FileLock
 
 from analysis import paths
 from analysis.runner import pool, preload
 from analysis.runner.config import load_config
 from analysis.runner.run import execute
-
-FIXTURES = Path(__file__).parent / "fixtures" / "runner"
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    for nb in FIXTURES.glob("*.ipynb"):
-        shutil.copy(nb, tmp_path / nb.name)
-    monkeypatch.setenv("VNGOV_REPORTS_DIR", str(tmp_path / "reports"))
-    return tmp_path
-
-
-def config(workdir, runs, **top):
-    path = workdir / f"cfg{len(list(workdir.glob('cfg*.yaml')))}.yaml"
-    path.write_text(yaml.safe_dump({"runs": runs, **top}))
-    return path
 
 
 def alive(pid: int) -> bool:
