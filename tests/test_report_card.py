@@ -56,32 +56,86 @@ def test_changes_are_set_against_the_national_change(panel, binh_duong_2020):
     assert "cả nước" in render(binh_duong_2020, "vi") and "National change" in render(binh_duong_2020, "en")
 
 
-def test_small_changes_are_about_unchanged_by_the_stated_threshold(binh_duong_2020):
+def _own_se(province, indicator):
+    """The province's own standard error published for PAPI 2019, recomputed from the table."""
+    u = load_table("uncertainty")
+    return float(u.loc[(u["province"] == province) & (u["indicator"] == indicator), "se"].iloc[0])
+
+
+def test_changes_are_judged_by_the_provinces_own_standard_error(binh_duong_2020):
+    """2020 has no published SEs: the margin uses Bình Dương's own 2019 SE for both years (same scale),
+    1.96 x sqrt(2) x se, not the median of all provinces'."""
     d = binh_duong_2020.dimensions.set_index("indicator")
     for ind, r in d.iterrows():
         if r["status"] == "nc":
             continue
-        t = _threshold(ind)
+        t = 1.959963984540054 * math.sqrt(2) * _own_se("Bình Dương", ind)
         assert r["margin"] == pytest.approx(t, rel=1e-9)
         assert r["status"] == ("flat" if abs(r["change"]) < t else "up" if r["change"] > 0 else "down"), ind
     assert d.loc["d3", "status"] == "flat"  # +0.07 points of a sample survey is not "up"
-    assert f"{_threshold('total'):.2f}" in render(binh_duong_2020, "en")
+    total = 1.959963984540054 * math.sqrt(2) * _own_se("Bình Dương", "total")
+    assert total != pytest.approx(_threshold("total"), abs=0.01)  # the province's own margin differs from the median's
+    assert binh_duong_2020.change["margin"] == pytest.approx(total) and binh_duong_2020.change["margin_basis"] == "own_proxy"
+    en = render(binh_duong_2020, "en")
+    assert f"±{total:.2f}" in en and "the province's 2019 standard error" in en
+
+
+def test_a_pre_2018_card_falls_back_to_the_threshold_across_the_redesign(panel, provinces):
+    """The 2019 SEs belong to the 2018+ survey: a 2016 -> 2017 change is judged by the stated threshold
+    (rescaled to 60 points), not by a 2019 SE carried across the redesign."""
+    card = build_card(panel, provinces, "binh duong", 2017)
+    assert card.change["margin_basis"] == "threshold"
+    assert card.change["margin"] == pytest.approx(_threshold("total") * 60 / 80, rel=1e-9)
+    assert card.uncertainty["band_basis"] == "threshold"
 
 
 def test_like_for_like_total_drops_the_broken_part(panel, binh_duong_2020):
     lfl = binh_duong_2020.change["like_for_like"]
-    assert lfl["dropped"] == ["d8.3"]
+    assert lfl["dropped"] == ["d8.3"] and lfl["rescaled"] == []
     sub = panel[(panel["index"] == "PAPI") & (panel["province"] == "Bình Dương") & (panel["indicator"] == "d8.3")].set_index("year")["value"]
     assert lfl["now"] == pytest.approx(40.76 - sub[2020], abs=0.01)
     assert lfl["change"] == pytest.approx(binh_duong_2020.change["change"] - (sub[2020] - sub[2019]), abs=1e-6)  # 2019 totals sum float32 dimensions
 
 
+@pytest.mark.parametrize(("prev", "year", "rescaled"), [(2020, 2021, ["d5.1", "d5.3", "d5.4"]), (2018, 2019, ["d8.1", "d8.2"])])
+def test_like_for_like_puts_a_rescaled_part_on_the_earlier_scale(panel, provinces, prev, year, rescaled):
+    """A part the publisher rescaled (d5 leaves 2.5 -> 3.33 in 2021 when d5.2 was dropped; d8.1, d8.2 5 ->
+    3.33 in 2019 when d8.3 was added) enters the later sum as share of its maximum x the earlier maximum:
+    recomputed here leaf by leaf from the panel and the codebook's maxima."""
+    card = build_card(panel, provinces, "binh duong", year)
+    lfl = card.change["like_for_like"]
+    assert lfl["rescaled"] == rescaled
+    bd = panel[(panel["index"] == "PAPI") & (panel["province_code"] == "74") & panel["indicator"].str.fullmatch(r"d\d\.\d")]
+    v = bd.pivot_table(index="indicator", columns="year", values="value")[[prev, year]].dropna()
+    keep = [i for i in v.index if i not in lfl["dropped"]]  # leaves published in both years, less the broken ones
+    assert len(keep) >= 25
+    now = sum(v.loc[i, year] / cb.expected_scale_max("PAPI", i, year) * cb.expected_scale_max("PAPI", i, prev) for i in keep)
+    raw = sum(v.loc[i, year] for i in keep)
+    assert lfl["before"] == pytest.approx(sum(v.loc[i, prev] for i in keep), abs=1e-4)
+    assert lfl["now"] == pytest.approx(now, abs=1e-4) and abs(now - raw) > 0.1  # the rescale would otherwise read as a change
+
+
+def test_card_leads_with_margin_counts_and_like_for_like_rank(binh_duong_2020):
+    en = render(binh_duong_2020, "en")
+    assess = en.index("beyond the margin of error: up 1, down 3; about unchanged 3; not comparable 1")
+    raw = en.index("Raw changes, ignoring the margin")
+    assert assess < raw and "down 6; of these, not comparable 1 (E-governance)" in en
+    lfl, published = en.index("Like for like with 2019"), en.index("As published: 2019")
+    assert lfl < published and "rank 36 of 63 → 56 of 63 (down 20 places)" in en
+    assert "this rank change includes the break in E-responsiveness" in en
+    assert "Source change: the 2019 scores are official, the 2020 scores compiled" in en
+
+
 def test_rank_band_and_published_rank(panel, binh_duong_2020):
     lo, hi = binh_duong_2020.uncertainty["rank_band"]
+    assert binh_duong_2020.uncertainty["band_basis"] == "se_proxy"
+    u = load_table("uncertainty")
+    se = u[u["indicator"] == "total"].set_index("province")["se"]
     t = panel[(panel["index"] == "PAPI") & (panel["indicator"] == "total") & (panel["year"] == 2020)].sort_values("value", ascending=False)
     t = t.reset_index(drop=True)
     pos = t.index[t["province"] == "Bình Dương"][0]
-    within = (t["value"] - t.loc[pos, "value"]).abs() < _threshold("total")
+    limit = 1.959963984540054 * (se["Bình Dương"] ** 2 + t["province"].map(se) ** 2) ** 0.5
+    within = (t["value"] - t.loc[pos, "value"]).abs() < limit
     assert lo < 57 < hi and within[lo - 1: hi].all() and not within[lo - 2] and not within[hi]
     assert binh_duong_2020.published_rank == {"rank": 57, "rank_of": 63, "source_ref": "articles/000_9680da4873b20577.txt"}
     assert "57/63 (articles/000_9680da4873b20577.txt)" in render(binh_duong_2020, "vi")
@@ -105,7 +159,7 @@ def test_fewer_provinces_and_official_rank_are_stated(panel, provinces):
     en = render(card, "en")
     assert "only 61 of 63" in en and "Quảng Ninh" in en and "Đồng Tháp" in en and "Published rank: 43 of 63" in en
     # across the 2018 redesign nothing is compared: no places up or down, no dimension ups and downs
-    assert "places" not in en and "dimensions up" not in en and "changed method between 2017 and 2018" in en
+    assert "places" not in en and "beyond the margin" not in en and "Raw changes" not in en and "changed method between 2017 and 2018" in en
 
 
 def test_quartile_rule_is_documented(binh_duong_2020):
@@ -121,7 +175,7 @@ def test_quartile_rule_is_documented(binh_duong_2020):
 def test_vietnamese_card_writes_numbers_and_lists_the_vietnamese_way(binh_duong_2020):
     vi, en = render(binh_duong_2020, "vi"), render(binh_duong_2020, "en")
     assert "40,76/80" in vi and "40.76" not in vi and "40.76 of 80" in en
-    assert "-3,21" in vi and "1,03" in vi  # total change and the margin
+    assert "-3,21" in vi and "±1,10" in vi  # total change and the margin
     # the two dimensions up, as one list of names that contain commas themselves
     assert "(Trách nhiệm giải trình với người dân; Thủ tục hành chính công)" in vi
     assert not re.search(r"\d\.\d\d(?!\d)", vi.split("### ")[0].replace("1,96 × √2", "")), "English decimals in the Vietnamese card"

@@ -66,7 +66,9 @@ TEXT = {
         "diffn": "thứ hạng trong số tỉnh khác nhau, không so sánh số bậc",
         "parts": "{name} (thay đổi hoặc gián đoạn ở: {parts})",
         "fallback": "Lưu ý: tỉnh không có điểm công bố năm {asked}; thẻ này dùng năm {used}.",
-        "dims": "So với năm {prev}: {up} nội dung tăng điểm ({up_list}), {down} nội dung giảm điểm.",
+        "dims": ("Thay đổi thô, chưa tính biên sai số (cách báo cáo của tỉnh thường đếm): {up} nội dung tăng điểm ({up_list}), "
+                 "{down} nội dung giảm điểm{nc}."),
+        "dims_nc": "; trong đó {n} nội dung không so sánh được ({items})",
         "weak": "Nội dung thấp điểm nhất: {items}.",
         "gap": "{name} {value}/{max} (còn cách tối đa {gap})",
         "region": "So với vùng {region} và cả nước: {above} nội dung cao hơn trung bình cả nước, {below} nội dung thấp hơn.",
@@ -78,10 +80,18 @@ TEXT = {
         "source": "Nguồn",
         "cols": ["Nội dung", "Điểm", "Năm trước", "Thay đổi", "Cả nước thay đổi", "Đánh giá", "Hạng", "Vùng", "Cả nước", "Tối đa"],
         "change": "Tổng điểm thay đổi {change} (trung bình cả nước {national}; biên sai số ±{margin}: {status}).",
-        "lfl": ("So sánh cùng nội dung (không tính {dropped}, chuỗi số liệu bị gián đoạn): {before} → {now} "
-                "({change}; cả nước {national}), thứ {rank_before}/{of_before} → {rank}/{of}."),
+        "lfl": ("So sánh cùng nội dung với năm {prev} (không tính {dropped}, chuỗi số liệu bị gián đoạn{rescaled}): {before} → {now} "
+                "({change}; cả nước {national}), thứ {rank_before}/{of_before} → {rank}/{of} ({delta})."),
+        "lfl_rescaled": "; quy về thang điểm năm {prev}: {parts}",
+        "prev_break": ("Theo điểm công bố: năm {prev} {value} điểm, thứ {rank}/{rank_of} ({delta}); thay đổi thứ hạng này gồm cả "
+                       "phần gián đoạn của {dropped}."),
+        "source_switch": ("Thay đổi nguồn số liệu: điểm năm {prev} là số liệu {rel_prev}, điểm năm {year} là số liệu {rel}; "
+                          "không đối chiếu được hai nguồn cho cùng một năm."),
+        "reliability": "Điểm năm {year}: số liệu {rel}.",
         "se": "Khoảng tin cậy 95% của tổng điểm: {low}–{high} (sai số chuẩn {se} do nhóm nghiên cứu công bố).",
         "band_se": "Các tỉnh xếp thứ {lo}–{hi} có tổng điểm không khác biệt có ý nghĩa thống kê với tỉnh (trong biên sai số).",
+        "band_proxy": ("Các tỉnh xếp thứ {lo}–{hi} có tổng điểm không khác biệt có ý nghĩa thống kê với tỉnh, tính bằng sai số chuẩn "
+                       "công bố năm {se_year} của từng tỉnh (năm nay không công bố sai số chuẩn)."),
         "band": ("Các tỉnh xếp thứ {lo}–{hi} có tổng điểm chênh lệch dưới {t} điểm so với tỉnh; khác biệt về thứ hạng "
                  "trong khoảng này nằm trong biên sai số."),
         "official": "Thứ hạng công bố: {rank}/{of} ({source}); thứ hạng trên thẻ được tính từ điểm số.",
@@ -91,8 +101,11 @@ TEXT = {
                    "được coi là gần như không đổi; ngưỡng = 1,96 × √2 × sai số chuẩn trung vị do nhóm nghiên cứu công bố ({basis})."),
         "margin_default": "Biên sai số: không có sai số chuẩn công bố; thay đổi nhỏ hơn {t} điểm (1% điểm tối đa) được coi là gần như không đổi.",
         "margin_own": "Thay đổi được so với biên sai số của chính tỉnh: 1,96 × √(sai số chuẩn năm trước² + năm nay²).",
-        "assess": "Vượt biên sai số: {up} nội dung tăng, {down} nội dung giảm; gần như không đổi: {flat}{nc}.",
-        "nc": "; không so sánh được: {items}",
+        "margin_proxy": ("Thay đổi được so với biên sai số của chính tỉnh: 1,96 × √(sai số chuẩn năm trước² + năm nay²); năm không "
+                         "công bố sai số chuẩn dùng sai số chuẩn của tỉnh năm {se_year} (quy về thang điểm của năm đó)."),
+        "assess": ("So với năm {prev}, vượt biên sai số: {up} nội dung tăng, {down} nội dung giảm; {flat} nội dung gần như "
+                   "không đổi{nc}."),
+        "nc": "; {n} nội dung không so sánh được: {items}",
         "status": {"up": "tăng", "down": "giảm", "flat": "gần như không đổi", "nc": "không so sánh được", "": ""},
         "breaknote": "Không so sánh được với năm {prev}: {items}.",
         "quartile_rule": "Nhóm (phần tư) = làm tròn lên 4 × thứ hạng / số tỉnh được xếp hạng; nhóm 1 là nhóm cao nhất.",
@@ -120,7 +133,8 @@ TEXT = {
         "diffn": "ranked among different numbers of provinces, places not compared",
         "parts": "{name} (changed or broken parts: {parts})",
         "fallback": "Note: no published score in {asked}; this card uses {used}.",
-        "dims": "Against {prev}: {up} dimensions up ({up_list}), {down} down.",
+        "dims": "Raw changes, ignoring the margin (as provincial reports count them): up {up} ({up_list}), down {down}{nc}.",
+        "dims_nc": "; of these, not comparable {n} ({items})",
         "weak": "Weakest dimensions: {items}.",
         "gap": "{name} {value}/{max} ({gap} below the maximum)",
         "region": "Against the {region} region and the country: {above} dimensions above the national mean, {below} below.",
@@ -132,10 +146,18 @@ TEXT = {
         "source": "Source",
         "cols": ["Dimension", "Score", "Previous year", "Change", "National change", "Assessment", "Rank", "Region", "Country", "Maximum"],
         "change": "Total change {change} (national mean {national}; margin ±{margin}: {status}).",
-        "lfl": ("Like for like (without {dropped}, whose series breaks): {before} → {now} ({change}; national "
-                "{national}), rank {rank_before} of {of_before} → {rank} of {of}."),
+        "lfl": ("Like for like with {prev} (without {dropped}, whose series breaks{rescaled}): {before} → {now} ({change}; national "
+                "{national}), rank {rank_before} of {of_before} → {rank} of {of} ({delta})."),
+        "lfl_rescaled": "; rescaled to the {prev} maximum: {parts}",
+        "prev_break": ("As published: {prev} {value} points, rank {rank} of {rank_of} ({delta}); this rank change includes the break "
+                       "in {dropped}."),
+        "source_switch": ("Source change: the {prev} scores are {rel_prev}, the {year} scores {rel}; the two sources cannot be checked "
+                          "against each other for one year."),
+        "reliability": "The {year} scores are {rel}.",
         "se": "95% confidence interval of the total: {low}–{high} (standard error {se} as published).",
         "band_se": "Provinces ranked {lo}–{hi} have totals not significantly different from this province's (within the margin).",
+        "band_proxy": ("Provinces ranked {lo}–{hi} have totals not significantly different from this province's, judged with each "
+                       "province's standard error published for {se_year} (none is published for this year)."),
         "band": ("Provinces ranked {lo}–{hi} are within {t} points of this province's total; rank differences inside "
                  "that band are within the margin of error."),
         "official": "Published rank: {rank} of {of} ({source}); the card's rank is computed from the scores.",
@@ -145,8 +167,10 @@ TEXT = {
                    "points) counts as about unchanged; threshold = 1.96 × √2 × the median standard error published ({basis})."),
         "margin_default": "Margin of error: no published standard errors; a change below {t} points (1% of the maximum) counts as about unchanged.",
         "margin_own": "Changes are set against the province's own margin: 1.96 × √(previous SE² + current SE²).",
-        "assess": "Beyond the margin: up {up}, down {down}; about unchanged: {flat}{nc}.",
-        "nc": "; not comparable: {items}",
+        "margin_proxy": ("Changes are set against the province's own margin, 1.96 × √(previous SE² + current SE²); a year without "
+                         "published standard errors uses the province's {se_year} standard error (rescaled to that year's maximum)."),
+        "assess": "Dimensions against {prev}, beyond the margin of error: up {up}, down {down}; about unchanged {flat}{nc}.",
+        "nc": "; not comparable {n}: {items}",
         "status": {"up": "up", "down": "down", "flat": "about unchanged", "nc": "not comparable", "": ""},
         "breaknote": "Not comparable with {prev}: {items}.",
         "quartile_rule": "Quartile group = ceil(4 × rank / number ranked); group 1 is the top quarter.",
@@ -264,12 +288,14 @@ def _assess(change: float, margin: float, comparable: bool) -> str:
     return "up" if change > 0 else "down"
 
 
-def _margin(code: str, ind: str, years: tuple[int, int], se_by: dict, rule: dict, scale: float) -> tuple[float, str]:
-    """The margin a change of `ind` between two years must exceed: the province's own published SEs if both
-    years have them, else the stated threshold, else 1% of the maximum."""
-    a, b = (se_by.get((code, y, ind)) for y in years)
+def _margin(ses: tuple[float | None, float | None], proxied: bool, ind: str, rule: dict, scale: float) -> tuple[float, str]:
+    """The margin a change of `ind` between two years must exceed: the province's own standard errors of
+    both years (`ses`; "own" when both were published, "own_proxy" when one or both are the province's
+    published SE of another year of the same series, rescaled), else the stated threshold, else 1% of the
+    maximum."""
+    a, b = ses
     if a is not None and b is not None:
-        return Z95 * math.sqrt(a**2 + b**2), "own"
+        return Z95 * math.sqrt(a**2 + b**2), "own_proxy" if proxied else "own"
     if ind in rule:
         t, _, at = rule[ind]
         return t * (scale / at if at == at and at > 0 else 1.0), "threshold"
@@ -279,11 +305,11 @@ def _margin(code: str, ind: str, years: tuple[int, int], se_by: dict, rule: dict
 def _band(order: pd.Series, ses: pd.Series, ranks: np.ndarray, basis: str, code: str, fallback: float) -> tuple[int, int, str]:
     """The band of ranks around this province's whose scores lie within the margin of its own, going up
     and down the ranking (`order`: the year's totals, best first) until the first province outside:
-    pairwise 1.96 x sqrt(se_i^2 + se_j^2) where every score of the year has a published SE, else the
-    threshold."""
+    pairwise 1.96 x sqrt(se_i^2 + se_j^2) where every score of the year has a standard error (published,
+    or the province's own SE of another year of the same series), else the threshold."""
     pos = order.index.get_loc(code)
     values = order.to_numpy(float)
-    limit = Z95 * np.sqrt(ses.iloc[pos] ** 2 + ses.to_numpy(float) ** 2) if basis == "se" else fallback
+    limit = Z95 * np.sqrt(ses.iloc[pos] ** 2 + ses.to_numpy(float) ** 2) if basis in ("se", "se_proxy") else fallback
     within = np.abs(values - values[pos]) < limit
     lo = hi = pos
     while lo > 0 and within[lo - 1]:
@@ -293,26 +319,37 @@ def _band(order: pd.Series, ses: pd.Series, ranks: np.ndarray, basis: str, code:
     return int(ranks[lo]), int(ranks[hi]), basis
 
 
-def _leaf_totals(leaves: pd.DataFrame, parts: list[str], year: int) -> pd.Series:
-    """Sum of `parts` per province in `year`, only where every part is present."""
+def _leaf_totals(leaves: pd.DataFrame, parts: list[str], year: int, factor: dict[str, float] | None = None) -> pd.Series:
+    """Sum of `parts` per province in `year`, only where every part is present; each part first multiplied
+    by its `factor` (a rescaled part is put back on the other year's scale before summing)."""
     w = leaves[(leaves["year"] == year) & leaves["indicator"].isin(parts)].pivot_table(
         index="province_code", columns="indicator", values="value", aggfunc="first")
     w = w.reindex(columns=parts).dropna()
+    if factor:
+        w = w * pd.Series(factor).reindex(parts).fillna(1.0)
     return w.sum(axis=1)
 
 
 def _lfl_totals(idx: pd.DataFrame, index: str, prev: int, year: int) -> dict | None:
     """The totals without the parts whose series break between `prev` and `year`, for every province with
     all remaining parts, their ranks and the national mean change (the same for every card of that pair
-    of years, so computed once)."""
+    of years, so computed once). Both years are on `prev`'s scale: a part the publisher rescaled between
+    the two years (PAPI d5 leaves 2.5 -> 3.33 in 2021, d8.1/d8.2 5 -> 3.33 in 2019) enters `year`'s sum as
+    its share of its maximum times its maximum in `prev`, so a rescale never shows up as a change."""
     keep, dropped = like_for_like(index, "total", prev, year)
     if not dropped or not keep:
         return None
     leaves = idx[idx["indicator"].isin(keep) & idx["year"].isin([prev, year])]
-    before, now = _leaf_totals(leaves, keep, prev), _leaf_totals(leaves, keep, year)
+    factor = {}
+    for leaf in keep:
+        m_prev, m_now = codebook.expected_scale_max(index, leaf, prev), codebook.expected_scale_max(index, leaf, year)
+        if m_prev and m_now and m_prev != m_now:
+            factor[leaf] = m_prev / m_now
+    before, now = _leaf_totals(leaves, keep, prev), _leaf_totals(leaves, keep, year, factor)
     both = before.index.intersection(now.index)
     rank = lambda s: s.rank(method="min", ascending=False).astype(int).to_dict()  # noqa: E731
-    return {"dropped": dropped, "before": before.to_dict(), "now": now.to_dict(), "rank_before": rank(before), "rank": rank(now),
+    return {"dropped": dropped, "rescaled": sorted(factor), "before": before.to_dict(), "now": now.to_dict(),
+            "rank_before": rank(before), "rank": rank(now),
             "national_change": float(now[both].mean() - before[both].mean()), "of_before": len(before), "of": len(now)}
 
 
@@ -321,7 +358,7 @@ def _like_for_like(code: str, totals: dict | None) -> dict | None:
     if totals is None or code not in totals["before"] or code not in totals["now"]:
         return None
     before, now = float(totals["before"][code]), float(totals["now"][code])
-    return {"dropped": totals["dropped"], "before": before, "now": now, "change": now - before,
+    return {"dropped": totals["dropped"], "rescaled": totals["rescaled"], "before": before, "now": now, "change": now - before,
             "national_change": totals["national_change"], "rank_before": int(totals["rank_before"][code]),
             "of_before": totals["of_before"], "rank": int(totals["rank"][code]), "of": totals["of"]}
 
@@ -405,6 +442,8 @@ class _Context:
         se = se[se["index"] == index]
         self.se_by = {(c, int(y), i): float(v) for c, y, i, v in zip(se["province_code"], se["year"], se["indicator"], se["se"], strict=True)}
         self.rule = thresholds(se, index)
+        # a year without published SEs borrows the province's own SE from the nearest year that has them
+        self.se_years = {(c, i): sorted(int(y) for y in g["year"]) for (c, i), g in se.groupby(["province_code", "indicator"])}
         pub = published_ranks(crosschecks)
         pub = pub[(pub["index"] == index) & (pub["indicator"] == "total")]
         self.published = {(str(c), int(y)): {"rank": int(r), "rank_of": None if pd.isna(o) else int(o), "source_ref": str(ref)}
@@ -448,14 +487,35 @@ class _Context:
             self._lfl[(prev, now)] = _lfl_totals(self.idx, self.index, prev, now)
         return _like_for_like(code, self._lfl[(prev, now)])
 
+    def se(self, code: str, year: int, ind: str) -> tuple[float | None, bool]:
+        """The province's standard error of `ind` in `year` and whether it is a proxy: the published SE, else
+        its published SE of the nearest year from which `year` is comparable (a survey's SE of a province
+        changes far less between years than SEs differ between provinces), rescaled to `year`'s maximum.
+        None where neither exists or a non-comparable break lies between."""
+        own = self.se_by.get((code, year, ind))
+        if own is not None:
+            return own, False
+        for y in sorted(self.se_years.get((code, ind), []), key=lambda y: (abs(y - year), -y)):
+            if codebook.comparable(self.index, ind, y, year, relative=True)[0]:
+                at, now = codebook.expected_scale_max(self.index, ind, y), codebook.expected_scale_max(self.index, ind, year)
+                return self.se_by[(code, y, ind)] * (now / at if at and now else 1.0), True
+        return None, False
+
+    def margin(self, code: str, ind: str, years: tuple[int, int], scale: float) -> tuple[float, str]:
+        """See `_margin`, with the province's own (or proxy) standard errors of the two years."""
+        got = [self.se(code, y, ind) for y in years]
+        return _margin((got[0][0], got[1][0]), any(p for _, p in got), ind, self.rule, scale)
+
     def rank_band(self, code: str, year: int, fallback: float) -> tuple[int, int, str]:
         """See `_rank_band`; the year's order, ranks and standard errors are computed once."""
         if year not in self._bands:
             totals = self.totals_by_year[year]
             order = totals.sort_values(ascending=False)
-            ses = pd.Series([self.se_by.get((c, year, "total")) for c in order.index], index=order.index, dtype=float)
+            got = [self.se(c, year, "total") for c in order.index]
+            ses = pd.Series([v for v, _ in got], index=order.index, dtype=float)
             ranks = order.rank(method="min", ascending=False).astype(int).to_numpy()
-            self._bands[year] = (order, ses, ranks, "se" if ses.notna().all() else "threshold")
+            basis = ("se_proxy" if any(p for _, p in got) else "se") if ses.notna().all() else "threshold"
+            self._bands[year] = (order, ses, ranks, basis)
         order, ses, ranks, basis = self._bands[year]
         return _band(order, ses, ranks, basis, code, fallback)
 
@@ -473,17 +533,19 @@ class _Context:
             card_year = earlier[-1]
         t = self.totals[(code, card_year)]
         total = {"value": float(t["value"]), "scale": float(t["scale_max"]), "rank": int(t["rank"]), "rank_of": int(t["rank_of"]),
-                 "quartile": int(t["quartile"]), "source_id": t["source_id"], "method_version": t["method_version"]}
-        se_by, rule = self.se_by, self.rule
-        t_total = _margin(code, "total", (card_year, card_year), {}, rule, total["scale"])[0]
+                 "quartile": int(t["quartile"]), "source_id": t["source_id"], "method_version": t["method_version"],
+                 "reliability": str(t["reliability"])}
+        rule = self.rule
+        t_total = _margin((None, None), False, "total", rule, total["scale"])[0]
         lo, hi, band_basis = self.rank_band(code, card_year, t_total)
-        own_se = se_by.get((code, card_year, "total"))
+        own_se = self.se_by.get((code, card_year, "total"))
         uncertainty_info = {
             "se": own_se, "ci95": (total["value"] - Z95 * own_se, total["value"] + Z95 * own_se) if own_se else None,
             "rank_band": (lo, hi), "band_basis": band_basis, "threshold_total": t_total,
             "thresholds": {k: v[0] for k, v in rule.items() if k != "total"} | {"total": t_total},
             "basis": next(iter(rule.values()))[1] if rule else "",
             "rule": "threshold" if rule else "default",
+            "se_year": min({y for ys in self.se_years.values() for y in ys}, key=lambda y: abs(y - card_year), default=None),
         }
         coverage = self.coverage(card_year)
         published = self.published.get((code, card_year))
@@ -495,10 +557,11 @@ class _Context:
             ok, found = codebook.comparable(index, "total", prev_year, card_year)
             ok_rel, _ = codebook.comparable(index, "total", prev_year, card_year, relative=True)
             previous = {"year": prev_year, "value": float(p["value"]), "rank": int(p["rank"]), "rank_of": int(p["rank_of"]),
+                        "reliability": str(p["reliability"]),
                         "comparable": ok, "rank_comparable": ok_rel,
                         "breaks": [b.note for b in sorted(found, key=lambda b: b.kind != "method") if not b.comparable],
                         "caveats": [b.note for b in found if b.comparable]}
-            margin, basis = _margin(code, "total", (prev_year, card_year), se_by, rule, total["scale"])
+            margin, basis = self.margin(code, "total", (prev_year, card_year), total["scale"])
             ch = total["value"] - previous["value"]
             change = {"change": ch, "national_change": self.national_change("total", prev_year, card_year),
                       "margin": margin, "margin_basis": basis, "status": _assess(ch, margin, ok), "comparable": ok,
@@ -521,7 +584,7 @@ class _Context:
         if previous:
             py = previous["year"]
             checks = [codebook.comparable(index, ind, py, card_year) for ind in inds]
-            margins = [_margin(code, ind, (py, card_year), se_by, rule, float(m))[0] for ind, m in zip(inds, mx, strict=True)]
+            margins = [self.margin(code, ind, (py, card_year), float(m))[0] for ind, m in zip(inds, mx, strict=True)]
             cols |= {"national_change": [self.national_change(ind, py, card_year) for ind in inds],
                      "comparable": [ok for ok, _ in checks],
                      "break_note": ["; ".join(b.note for b in found if not b.comparable) for _, found in checks],
@@ -738,38 +801,59 @@ def _statements(card: Card, lang: str) -> list[str]:
     cov = card.coverage
     if cov and cov["n"] < cov["total"]:
         out.append(t["fewer"].format(year=card.year, n=cov["n"], total=cov["total"], missing=join(cov["missing"])))
+    def rel(v: str) -> str:
+        return reliability(v, lang)
+
+    if tot.get("reliability", "official") != "official" and not (card.previous and card.previous.get("reliability") != tot["reliability"]):
+        out.append(t["reliability"].format(year=card.year, rel=rel(tot["reliability"])))
     if unc:
         if unc.get("ci95"):
             out.append(t["se"].format(low=n(unc["ci95"][0]), high=n(unc["ci95"][1]), se=n(unc["se"])))
         lo, hi = unc["rank_band"]
         if hi > lo:
-            out.append(t["band_se"].format(lo=lo, hi=hi) if unc["band_basis"] == "se" else t["band"].format(lo=lo, hi=hi, t=n(unc["threshold_total"])))
+            basis = unc["band_basis"]
+            out.append(t["band_se"].format(lo=lo, hi=hi) if basis == "se" else t["band_proxy"].format(lo=lo, hi=hi, se_year=unc["se_year"])
+                       if basis == "se_proxy" else t["band"].format(lo=lo, hi=hi, t=n(unc["threshold_total"])))
     if card.previous:
         p = card.previous
         same_n = p["rank_of"] == tot["rank_of"]
         delta = _delta(tot["rank"], p["rank"], lang) if same_n else t["diffn"]
-        if p["rank_comparable"]:
+        c = card.change if card.change and card.change["comparable"] else None
+        lfl = c.get("like_for_like") if c else None
+        if p.get("reliability", "official") != tot.get("reliability", "official"):
+            out.append(t["source_switch"].format(prev=p["year"], year=card.year, rel_prev=rel(p["reliability"]),
+                                                 rel=rel(tot["reliability"])))
+        if lfl:  # a part broke: the like-for-like comparison leads, the published ranks follow with their caveat
+            names = lambda parts: join([label(card.index, d)[0 if lang == "vi" else 1] for d in parts])  # noqa: E731
+            rescaled = t["lfl_rescaled"].format(parts=names(lfl["rescaled"]), prev=p["year"]) if lfl.get("rescaled") else ""
+            lfl_delta = _delta(lfl["rank"], lfl["rank_before"], lang) if lfl["of"] == lfl["of_before"] else t["diffn"]
+            out.append(t["lfl"].format(prev=p["year"], dropped=names(lfl["dropped"]), rescaled=rescaled, before=n(lfl["before"]),
+                                       now=n(lfl["now"]), change=n(lfl["change"], sign=True), national=n(lfl["national_change"], sign=True),
+                                       rank_before=lfl["rank_before"], of_before=lfl["of_before"], rank=lfl["rank"], of=lfl["of"],
+                                       delta=lfl_delta))
+            out.append(t["prev_break"].format(prev=p["year"], value=n(p["value"]), rank=p["rank"], rank_of=p["rank_of"], delta=delta,
+                                              dropped=names(lfl["dropped"])))
+        elif p["rank_comparable"]:
             out.append(t["prev"].format(prev=p["year"], value=n(p["value"]), rank=p["rank"], rank_of=p["rank_of"], delta=delta))
-        if card.change and card.change["comparable"]:
-            c = card.change
+        if c:
             out.append(t["change"].format(change=n(c["change"], sign=True), national=n(c["national_change"], sign=True), margin=n(c["margin"]),
                                           status=t["status"][c["status"]]))
-            lfl = card.change.get("like_for_like")
-            if lfl:
-                dropped = join([label(card.index, d)[0 if lang == "vi" else 1] for d in lfl["dropped"]])
-                out.append(t["lfl"].format(dropped=dropped, before=n(lfl["before"]), now=n(lfl["now"]), change=n(lfl["change"], sign=True),
-                                           national=n(lfl["national_change"], sign=True), rank_before=lfl["rank_before"],
-                                           of_before=lfl["of_before"], rank=lfl["rank"], of=lfl["of"]))
     if "break" in card.notes:
         why = (card.previous or {}).get("breaks", [""])[0].split(";")[0]
         out.append(t["break"].format(index=card.index, prev=card.previous["year"], year=card.year, why=why))
     d = records(card)
     if d and card.previous and any(r["change"] == r["change"] for r in d) and any(r["status"] != "nc" for r in d):
-        up = [r[name_col] for r in d if r["change"] > 0]
-        out.append(t["dims"].format(prev=card.previous["year"], up=len(up), down=sum(r["change"] < 0 for r in d), up_list=join(up) or "-"))
+        # the margin-based assessment leads; the raw count (what provincial reports print) follows, labelled
         nc = _not_comparable(card, lang)
+        n_nc = sum(r["status"] == "nc" for r in d)
         count = {k: sum(r["status"] == k for r in d) for k in ("up", "down", "flat")}
-        out.append(t["assess"].format(up=count["up"], down=count["down"], flat=count["flat"], nc=t["nc"].format(items=nc) if nc else ""))
+        out.append(t["assess"].format(prev=card.previous["year"], up=count["up"], down=count["down"], flat=count["flat"],
+                                      nc=t["nc"].format(n=n_nc, items=nc) if nc else ""))
+        up = [r[name_col] for r in d if r["change"] > 0]
+        moved_nc = join([r[name_col] for r in d if r["status"] == "nc" and r["change"] == r["change"] and r["change"] != 0])
+        n_moved_nc = sum(r["status"] == "nc" and r["change"] == r["change"] and r["change"] != 0 for r in d)
+        out.append(t["dims"].format(up=len(up), down=sum(r["change"] < 0 for r in d), up_list=join(up) or "-",
+                                    nc=t["dims_nc"].format(n=n_moved_nc, items=moved_nc) if n_moved_nc else ""))
     return out
 
 
@@ -836,6 +920,8 @@ def footnotes(card: Card, lang: str) -> list[str]:
             notes.append(t["margin_default"].format(t=n(unc["threshold_total"])))
         if card.change and card.change["margin_basis"] == "own":
             notes.append(t["margin_own"])
+        elif card.change and card.change["margin_basis"] == "own_proxy":
+            notes.append(t["margin_proxy"].format(se_year=unc.get("se_year")))
     notes.append(t["quartile_rule"])
     return notes
 

@@ -67,9 +67,10 @@ def screen(panel: pd.DataFrame, indices: list[str] | None = None, min_provinces:
 def like_for_like(index: str, indicator: str, year_a: int, year_b: int) -> tuple[list[str], list[str]]:
     """The leaf parts of a composite score that may be compared between two years, and those that may not.
 
-    A leaf is comparable when it exists in both years and no non-comparable break lies between them (a
-    pure rescale of a leaf does not matter: its share of the composite's maximum does not change). For an
-    indicator with no parts the answer is the indicator itself."""
+    A leaf is comparable when it exists in both years and no non-comparable break lies between them. A
+    pure rescale of a leaf keeps it comparable as a share of its maximum only: a caller that sums leaves
+    must first put both years on one scale (value / max that year x max in the other year), or the rescale
+    itself reads as a change. For an indicator with no parts the answer is the indicator itself."""
     lo, hi = sorted((int(year_a), int(year_b)))
 
     def leaves(ind: str, year: int) -> list[str]:
