@@ -31,4 +31,17 @@ def test_correlation_with_one_outcome_and_another_focus_year(tmp_path, monkeypat
 @pytest.mark.parametrize("province", ["Bình Dương"])
 def test_online_services_for_a_province_without_local_events(tmp_path, monkeypatch, province):
     text = run(tmp_path, monkeypatch, "05_online_services.ipynb", province=province)
-    assert "local events marked: 0" in text and "indicators not estimated (a break inside the window): 3" in text
+    assert "local events marked: 0" in text and "indicators not fitted (too few comparable years, or a break inside the window): 8" in text
+    assert "PAPI:d8.2 mean share 2018-2019 -> 2020-2024 (described, not tested)" in text
+
+
+def test_online_services_fits_with_two_pre_years_only_when_asked(tmp_path, monkeypatch):
+    """min_pre_years = 2 is a user's explicit choice: then the five series with a comparable 2018-2024
+    window are fitted, with Holm-adjusted p and the level term named as confounded."""
+    text = run(tmp_path, monkeypatch, "05_online_services.ipynb", min_pre_years=2)
+    assert "indicators fitted: 5" in text and "Holm p" in text
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    terms = {r["term"] for r in results["its"]}
+    assert any(t.startswith("level change at 2020 (confounded with Decree 45/2020, COVID-19") for t in terms)
+    fitted = [r for r in results["its"] if r.get("p") == r.get("p") and r.get("p") is not None]
+    assert len(fitted) == 15 and all(r["p_holm"] >= r["p"] for r in fitted)

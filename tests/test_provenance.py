@@ -127,6 +127,33 @@ def test_notebook_09_statistics_on_the_real_cross_section(panel):
         s.cross_section(panel, provinces, exclude_reliability=["compiled"])
 
 
+def test_notebook_09_flags_revised_scores_and_tests_each_variant(panel):
+    """Scores that jump by more than 10% of a component's maximum in five days are flagged (recomputed from
+    the two snapshots here); a pair significant at one cut-off only is reported as such; the detectable r
+    is the one at the first Holm step (0.05 / number of pairs), checked against Fisher z written out."""
+    from scipy import stats
+
+    from analysis import services2025 as s
+
+    provinces = load_table("provinces")
+    early, late = s.cross_section(panel, provinces, "2025-10-11"), s.cross_section(panel, provinces, "2025-10-16")
+    flagged = s.revisions(early, late, 10.0)
+    comps = [c for c in late.values.columns if not c.endswith(":total")]
+    maxima = {c: {"clgq": 12, "tttt": 10, "mdsh": 22, "mdhl": 18, "tdgq": 20, "ckmb": 18}[c.split(":")[1]] for c in comps}
+    moved = (late.values[comps] - early.values[comps]).abs()
+    expected = {(code, c) for c in comps for code in moved.index[moved[c] > 0.1 * maxima[c]]}
+    assert set(zip(flagged["province_code"], flagged["variable"], strict=True)) == expected
+    assert set(flagged["province"]) == {"Quảng Ngãi", "Khánh Hòa", "Điện Biên"}
+    xs, ys = [s.var(s.INDEX, k) for k in s.ONLINE], [s.var(s.INDEX, k) for k in s.OUTCOMES]
+    a, b = (s.pair_table(c.values, c.reliability, xs, ys) for c in (late, early))
+    sens = s.sensitivity({"late": a, "early": b}).set_index(["method", "x", "y"])
+    row = sens.loc[("spearman", "DVC766:clgq", "DVC766:mdhl")]
+    assert row["p_holm (late)"] < 0.05 < row["p_holm (early)"] and row["significant"] == "in some variants only"
+    assert (sens.loc["pearson", "significant"] == "in none").all()
+    z = (stats.norm.ppf(1 - 0.05 / 6 / 2) + stats.norm.ppf(0.8)) / np.sqrt(34 - 3)
+    assert a["min_detectable_r"].to_numpy() == pytest.approx(np.tanh(z)) and 0.55 < np.tanh(z) < 0.56
+
+
 # ---- a researcher's table in build_info.json, the run manifest and the site ---------------------------
 
 

@@ -171,7 +171,7 @@ def test_rank_changes_use_percentiles_and_refuse_a_break(panel):
 
 def test_its_on_yearly_means_matches_ols_written_out(panel):
     s = series(panel, "PAPI", "d8.2", list(range(2018, 2025)))
-    r = its.interrupted(s, "PAPI", "d8.2", 2020)
+    r = its.interrupted(s, "PAPI", "d8.2", 2020, min_pre=2)  # the formula, checked where a fit is allowed on request
     assert r["window"] == list(range(2018, 2025)) and r["pre_years"] == [2018, 2019]
     m = r["means"]["mean_share"]
     t = m.index.to_numpy() - 2020
@@ -202,11 +202,34 @@ def test_snapshot_dates():
     assert list(got.dt.strftime("%Y-%m-%d")) == ["2020-08-06", "2020-05-15", "2024-07-01"]
 
 
+def test_its_refuses_two_pre_years_but_describes_before_and_after(panel):
+    """PAPI's 2018 redesign leaves two pre-years before 2020: a line through two points fits exactly, so by
+    default nothing is tested; the plain before/after means are given, recomputed here."""
+    s = series(panel, "PAPI", "d8.1", list(range(2018, 2025)))
+    r = its.interrupted(s, "PAPI", "d8.1", 2020)
+    assert r["coefficients"] is None and "need 3 and 2" in r["reason"]
+    m = r["means"]["mean_share"]
+    ba = r["before_after"]
+    assert ba["pre_mean"] == pytest.approx(m[[2018, 2019]].mean()) and ba["post_mean"] == pytest.approx(m[m.index >= 2020].mean())
+    assert ba["difference"] == pytest.approx(ba["post_mean"] - ba["pre_mean"])
+
+
+def test_its_p_values_are_adjusted_across_terms_and_indicators(panel):
+    fits = [its.interrupted(series(panel, "PAPI", i, list(range(2018, 2025))), "PAPI", i, 2020, min_pre=2)["coefficients"]
+            for i in ("d8.1", "d8.2", "d5.1")]
+    table = pd.concat(fits, ignore_index=True)
+    holm = its.adjust(table)
+    p = np.sort(table["p"].to_numpy())
+    m = len(p)
+    expected = np.minimum(1, np.maximum.accumulate((m - np.arange(m)) * p))  # Holm step-down, written out
+    assert np.sort(holm.to_numpy()) == pytest.approx(expected, rel=1e-12) and m == 9
+
+
 def test_its_refuses_breaks_and_rests_on_honest_df(panel):
     for ind in ("d8", "d8.3", "d5"):
-        r = its.interrupted(series(panel, "PAPI", ind, list(range(2018, 2025))), "PAPI", ind, 2020)
+        r = its.interrupted(series(panel, "PAPI", ind, list(range(2018, 2025))), "PAPI", ind, 2020, min_pre=2)
         assert r["coefficients"] is None and r["reason"].startswith("not estimated")
-    r = its.interrupted(series(panel, "PAPI", "d8.1", list(range(2018, 2025))), "PAPI", "d8.1", 2020)
+    r = its.interrupted(series(panel, "PAPI", "d8.1", list(range(2018, 2025))), "PAPI", "d8.1", 2020, min_pre=2)
     c = r["coefficients"]
     # the 2019 rescale (5 -> 3.33 points) is not a trend: on the share of the maximum the pre-trend is small
     assert abs(c.loc["pre-trend per year", "coef"]) < 1 and c.loc["pre-trend per year", "p"] > 0.05

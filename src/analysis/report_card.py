@@ -12,12 +12,18 @@ Rules the card states (and `build_cards` applies):
   A dimension whose series breaks between the two years (e-governance 2019-2020: the e-responsiveness
   discontinuity) is marked not comparable. Where the total is comparable only with caveats (a part broke),
   the card adds a like-for-like total without the broken parts (`stats.breaks.like_for_like`).
-- **Margin of error**: where the publisher gives standard errors for both years, a change within
-  1.96 x sqrt(se1^2 + se2^2) is "within the margin"; otherwise a change smaller than the stated threshold
-  1.96 x sqrt(2) x (median published standard error of that score; rescaled to the year's maximum, so
-  the PAPI total's threshold is 1.03 points out of 80 and 0.77 out of 60) is "about unchanged" (for an
-  index without any published standard error: 1% of the maximum). Rank gaps use the same margin: the
-  card gives the band of ranks whose scores are within it.
+- **Margin of error**: a change within 1.96 x sqrt(se1^2 + se2^2) of the province's own standard errors is
+  "about unchanged". A year without published SEs borrows the province's own SE from the nearest year that
+  has them (PAPI 2019), rescaled to the year's maximum, but only within a series comparable with that year
+  (a province's SE varies far more across provinces than across years; the median of all provinces' would
+  misjudge small and large samples alike). Across a redesign (PAPI before 2018) the stated threshold
+  1.96 x sqrt(2) x (median published SE, rescaled: 0.77 points out of 60) applies; an index without any
+  published SE uses 1% of the maximum. Rank gaps use the same SEs: the card gives the band of ranks whose
+  scores are within the margin of the province's.
+- **Counts**: the dimensions beyond the margin (up, down), about unchanged and not comparable lead; the raw
+  count of ups and downs (what provincial reports print) follows, labelled, naming the non-comparable ones.
+  Where a part of the total breaks, the like-for-like total and rank lead and the published rank change
+  follows with the break it contains.
 - **National change**: every change is shown beside the change of the national mean over provinces.
 
 Indices the project has only as reported values (PAR INDEX, SIPAS: `ranked: false` in the codebook) get a

@@ -16,10 +16,10 @@ import pandas as pd
 
 from .errors import DataError
 from .panel import provenance
-from .panel.codebook import label, parts
+from .panel.codebook import expected_scale_max, label, parts
 from .panel.vintage import in_34, in_63, to_2025
 from .registry import VINTAGE_34
-from .stats.correlation import correlation_table
+from .stats.correlation import correlation_table, min_detectable_r
 from .stats.partial import partial_correlation
 
 INDEX = "DVC766"
@@ -108,7 +108,9 @@ def papi_34(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, codes: list
 def pair_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[str], min_n: int = 10,
                alpha: float = 0.05) -> pd.DataFrame:
     """Spearman and Pearson for every x-y pair with (1 - alpha) CIs, p adjusted across the pairs of each
-    method by Holm and by Benjamini-Hochberg, and the provenance of the values used (n_official …)."""
+    method by Holm and by Benjamini-Hochberg, the provenance of the values used (n_official …), and
+    `min_detectable_r`: the smallest |r| detected with 80% power at the level the first Holm step demands
+    (alpha / number of pairs of the method), the honest sensitivity of an adjusted family."""
     data = values.assign(year=YEAR).set_index("year", append=True)
     xs, ys = [x for x in xs if x in values], [y for y in ys if y in values]
     frames = []
@@ -120,9 +122,12 @@ def pair_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[
         t = holm[["x", "y", "n", "r", "ci_low", "ci_high", "p"]].copy()
         t.insert(0, "method", method)
         t["p_holm"], t["p_bh"] = holm["p_adjusted"].to_numpy(), bh["p_adjusted"].to_numpy()
+        m = int(t["p"].notna().sum())
+        t["min_detectable_r"] = [min_detectable_r(int(n), alpha / max(m, 1)) if n == n else np.nan for n in t["n"]]
         frames.append(t)
     if not frames:
-        return pd.DataFrame(columns=["method", "x", "y", "n", "r", "ci_low", "ci_high", "p", "p_holm", "p_bh", *provenance.COLUMNS])
+        return pd.DataFrame(columns=["method", "x", "y", "n", "r", "ci_low", "ci_high", "p", "p_holm", "p_bh", "min_detectable_r",
+                                     *provenance.COLUMNS])
     out = pd.concat(frames, ignore_index=True)
     prov = [provenance.pair_counts(rel[x], rel[y], values[x].notna() & values[y].notna()) for x, y in zip(out["x"], out["y"], strict=True)]
     out = pd.concat([out, pd.DataFrame(prov, index=out.index)], axis=1)
@@ -154,4 +159,41 @@ def partial_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: li
         if ok.any():
             out.loc[g.index[ok], "p_holm"] = multipletests(g.loc[ok, "p"], alpha=alpha, method="holm")[1]
     out["x_label"], out["y_label"] = out["x"].map(var_label), out["y"].map(var_label)
+    return out
+
+
+def revisions(earlier: CrossSection, later: CrossSection, share: float = 10.0) -> pd.DataFrame:
+    """Components whose year-to-date value moved by more than `share` % of the component's maximum between
+    two cut-offs a few days apart: a score accumulated over ten months does not move that much in a week
+    by new dossiers alone, so such a move is flagged as a possible revision of the score (the total is
+    left out: it moves with its components). Rows: province code and name, variable, both values, move."""
+    both = later.values.index.intersection(earlier.values.index)
+    rows = []
+    for v in later.values.columns:
+        indicator = v.split(":", 1)[1]
+        if v not in earlier.values or indicator == "total":
+            continue
+        top = expected_scale_max(INDEX, indicator, YEAR) or float("nan")
+        moved = (later.values.loc[both, v] - earlier.values.loc[both, v])
+        for code, m in moved[moved.abs() > share / 100 * top].items():
+            rows.append({"province_code": code, "province": later.names.get(code, code), "variable": v, "label": var_label(v),
+                         earlier.cutoff: float(earlier.values.loc[code, v]), later.cutoff: float(later.values.loc[code, v]),
+                         "moved": float(m), "share_of_max": float(100 * abs(m) / top)})
+    return pd.DataFrame(rows, columns=["province_code", "province", "variable", "label", earlier.cutoff, later.cutoff, "moved",
+                                       "share_of_max"])
+
+
+def sensitivity(variants: dict[str, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
+    """One row per method and pair: r, N and Holm-adjusted p in each variant (`pair_table` outputs keyed by
+    a name such as the cut-off), and whether the pair is significant after adjustment in every variant,
+    in some, or in none, so a result that rests on one cut-off or a few revised scores says so."""
+    keys = ["method", "x", "y"]
+    out = None
+    for name, t in variants.items():
+        part = t[[*keys, "n", "r", "p_holm"]].rename(columns={c: f"{c} ({name})" for c in ("n", "r", "p_holm")})
+        out = part if out is None else out.merge(part, on=keys, how="outer")
+    if out is None:
+        return pd.DataFrame(columns=[*keys, "significant"])
+    sig = (out.filter(like="p_holm (") < alpha)
+    out["significant"] = np.where(sig.all(axis=1), "in every variant", np.where(sig.any(axis=1), "in some variants only", "in none"))
     return out

@@ -9,8 +9,13 @@ the yearly mean over provinces, then the segmented regression
 
     m_t = a + b*(t - t0) + c*post_t + d*(t - t0)*post_t + e_t
 
-by OLS on the T yearly means with T - 4 residual degrees of freedom and t-based intervals. With two
-pre-years the pre-trend is a line through two points; nothing here is a causal effect.
+by OLS on the T yearly means with T - 4 residual degrees of freedom and t-based intervals. Nothing is
+estimated from fewer than three pre-years (`min_pre`): a line through two points fits them exactly, so the
+pre-trend, and with it the counterfactual the level change is measured against, cannot be checked. Where
+the fit is refused, `interrupted` still returns the plain before/after means, without a test. The level
+term is confounded by design with everything else that changed in the break year (COVID-19, and for PAPI
+the switch to the compiled files): `CONFOUNDED` names those, and p-values are adjusted (Holm) across
+every term of every indicator fitted together (`adjust`). Nothing here is a causal effect.
 
 The series is the share of the maximum (a pure rescale, such as PAPI d8.1 going from 5 to 3.33 points in
 2019, then changes nothing), and only over years the codebook says are comparable with the break year:
@@ -22,11 +27,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from statsmodels.stats.multitest import multipletests
 
 from ..panel import codebook
 from .common import provenance, share_of_max
 
 TERMS = ["pre-trend per year", "level change at break", "trend change after break"]
+MIN_PRE = 3
+CONFOUNDED = {2020: "Decree 45/2020, COVID-19 distancing and (PAPI) the switch from official workbooks to compiled files"}
 
 
 def comparable_window(index: str, indicator: str, years: list[int], break_year: int) -> tuple[list[int], list]:
@@ -74,7 +82,7 @@ def segmented_means(means: pd.Series, break_year: int, alpha: float = 0.05) -> p
 
 
 def interrupted(s: pd.DataFrame, index: str, indicator: str, break_year: int, years: list[int] | None = None,
-                min_pre: int = 2, min_post: int = 2, alpha: float = 0.05, balanced: bool = True) -> dict:
+                min_pre: int = MIN_PRE, min_post: int = 2, alpha: float = 0.05, balanced: bool = True) -> dict:
     """The whole ITS for one indicator: comparable window, yearly means, and the segmented fit, or the
     reason it is not estimated. Always returns the yearly means it used, so the figure shows the data,
     and the documented (comparable) breaks inside the window as caveats: PAPI's switch from the official
@@ -86,13 +94,40 @@ def interrupted(s: pd.DataFrame, index: str, indicator: str, break_year: int, ye
     pre, post = [y for y in window if y < break_year], [y for y in window if y >= break_year]
     caveats = codebook.comparable(index, indicator, window[0], window[-1], relative=True)[1] if window else []
     out = {"window": window, "pre_years": pre, "post_years": post, "means": means, "cut_by": cut, "caveats": caveats,
-           "coefficients": None, "reason": ""}
+           "coefficients": None, "reason": "", "before_after": before_after(means, break_year)}
     if len(pre) < min_pre or len(post) < min_post:
         why = "; ".join(f"{b.year} {b.kind}: {b.note}" for b in cut) or "no data"
         out["reason"] = (f"not estimated: {len(pre)} comparable year(s) before {break_year} and {len(post)} from it "
                          f"(need {min_pre} and {min_post}); cut by {why}")
         return out
     out["coefficients"] = segmented_means(means["mean_share"], break_year, alpha)
+    return out
+
+
+def before_after(means: pd.DataFrame, break_year: int) -> dict | None:
+    """Mean share of the maximum over the comparable years before the break and from it, and the
+    difference: a description, with no test and no counterfactual (whatever else changed in those years
+    is in it)."""
+    if means.empty:
+        return None
+    m = means["mean_share"]
+    pre, post = m[m.index < break_year], m[m.index >= break_year]
+    if pre.empty or post.empty:
+        return None
+    span = lambda y: f"{y.min()}-{y.max()}" if y.min() != y.max() else str(y.min())  # noqa: E731
+    return {"pre_years": span(pre.index), "post_years": span(post.index),
+            "pre_mean": float(pre.mean()), "post_mean": float(post.mean()), "difference": float(post.mean() - pre.mean())}
+
+
+def adjust(table: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
+    """Holm-adjusted p over every row of `table` with a p-value (all terms of all indicators fitted in one
+    analysis are one family: a reader scanning them is making that many tests)."""
+    out = pd.Series(np.nan, index=table.index, name="p_holm")
+    if "p" not in table:
+        return out
+    tested = table["p"].notna()
+    if tested.any():
+        out[tested] = multipletests(table.loc[tested, "p"].astype(float), alpha=alpha, method="holm")[1]
     return out
 
 
