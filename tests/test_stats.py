@@ -257,6 +257,18 @@ def test_fixed_effects_match_statsmodels_dummy_variables(models):
         assert lm["se"].to_numpy() == pytest.approx(smf_["se"].to_numpy(), rel=1e-6)  # same CR1 correction
 
 
+def test_fixed_effects_inference_uses_clusters_minus_one_df(models):
+    """63 province clusters: t with 62 df, not the N - K of several hundred province-years."""
+    for d, y, xs in models.values():
+        r = panel_models.fe_regression(d, y, xs)
+        c = r["coefficients"].iloc[0]
+        g = r["n_provinces"]
+        assert c["df"] == g - 1 and r["n_obs"] - g > 2 * g
+        half = stats.t.ppf(0.975, g - 1) * c["se"]
+        assert (c["ci_low"], c["ci_high"]) == pytest.approx((c["coef"] - half, c["coef"] + half), rel=1e-12)
+        assert c["p"] == pytest.approx(2 * stats.t.sf(abs(c["coef"] / c["se"]), g - 1), rel=1e-9)
+
+
 def test_fixed_effects_slope_written_out(models):
     """Second check without any panel library: the slope is OLS of y on x after removing entity and year
     means by alternating projections (Frisch-Waugh-Lovell)."""
@@ -364,3 +376,23 @@ def test_statsmodels_ols_is_what_its_uses():
     X = sm.add_constant(np.column_stack([t, t >= 0, t * (t >= 0)]).astype(float))
     fit = sm.OLS(y.to_numpy(), X).fit()
     assert c["ci_low"].to_numpy() == pytest.approx(fit.conf_int()[1:, 0]) and (c["df"] == 3).all()
+
+
+def test_like_for_like_series_rebuilds_the_total_from_comparable_parts(panel):
+    """Within 2018-2024 the parts that break inside the segment are left out and the rest are summed on
+    the 2018 scale: recomputed here for Bình Dương 2021 (d5 leaves rescaled 2.5 -> 3.33, d5.2 dropped)."""
+    from analysis.stats.breaks import like_for_like_series
+    from analysis.stats.common import annual
+
+    leaves = annual(panel)
+    leaves = leaves[leaves["index"] == "PAPI"]
+    lfl, dropped = like_for_like_series(leaves, "PAPI", "total", [list(range(2018, 2025))])
+    assert dropped["2018-2024"] == ["d1.1", "d3.2", "d5.2", "d6.4", "d7.1", "d8.3"]
+    got = lfl[(lfl["province_code"] == "74") & (lfl["year"] == 2021)]["value"].item()
+    bd = leaves[(leaves["province_code"] == "74") & (leaves["year"] == 2021) & leaves["indicator"].str.fullmatch(r"d\d\.\d")]
+    bd = bd[~bd["indicator"].isin(dropped["2018-2024"])]
+    max2018 = {i: cb.expected_scale_max("PAPI", i, 2018) for i in bd["indicator"]}
+    expected = sum(v / m * max2018[i] for i, v, m in zip(bd["indicator"], bd["value"], bd["scale_max"], strict=True))
+    assert len(bd) == 23 and got == pytest.approx(expected, abs=1e-9)
+    assert abs(expected - bd["value"].sum()) > 0.1  # without the rescale the d5 leaves would lose a third of their weight
+    assert set(lfl["scale_max"]) == {sum(max2018.values())}

@@ -81,3 +81,29 @@ def like_for_like(index: str, indicator: str, year_a: int, year_b: int) -> tuple
     keep = [p for p in both if codebook.comparable(index, p, lo, hi, relative=True)[0]]
     dropped = sorted((set(leaves(indicator, lo)) | set(leaves(indicator, hi))) - set(keep))
     return keep, dropped
+
+
+def like_for_like_series(s_leaves: pd.DataFrame, index: str, indicator: str, segments: list[list[int]]) -> tuple[pd.DataFrame, dict]:
+    """A composite rebuilt like for like within each comparable segment: for every segment, the leaf parts
+    comparable between its first and last year (`like_for_like`), each as its share of its maximum times
+    its maximum in the segment's first year, summed per province and year where every kept leaf is present.
+    `s_leaves` are annual rows of the leaves (index, indicator, province_code, province, year, value,
+    scale_max, reliability). Returns rows shaped like `stats.common.series` (scale_max = the kept leaves'
+    maxima) and, per segment, the parts left out: the sensitivity check of a trend on a total whose parts
+    break inside a segment that is comparable only 'as published'."""
+    frames, dropped = [], {}
+    for seg in segments:
+        keep, out = like_for_like(index, indicator, seg[0], seg[-1])
+        dropped[f"{seg[0]}-{seg[-1]}"] = out
+        if not keep:
+            continue
+        rows = s_leaves[s_leaves["year"].isin(seg) & s_leaves["indicator"].isin(keep)]
+        base = {leaf: codebook.expected_scale_max(index, leaf, seg[0]) for leaf in keep}
+        rows = rows.assign(v=share_of_max(rows) / 100 * rows["indicator"].map(base))
+        wide = rows.pivot_table(index=["province_code", "year"], columns="indicator", values="v", aggfunc="first").reindex(columns=keep)
+        total = wide.dropna().sum(axis=1).rename("value").reset_index()
+        meta = rows.groupby(["province_code", "year"]).agg(province=("province", "first"), reliability=("reliability", "first")).reset_index()
+        frames.append(total.merge(meta, on=["province_code", "year"]).assign(index=index, indicator=indicator,
+                                                                              scale_max=float(sum(base.values()))))
+    cols = ["index", "indicator", "province_code", "province", "year", "value", "scale_max", "reliability"]
+    return (pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)), dropped

@@ -12,7 +12,9 @@ Small-sample corrections, stated once: `fe_regression` multiplies the cluster sa
 G/(G-1) * (N-1)/(N-K), with K counting every estimated effect and regressor (Stata's `regress, vce(cluster)`
 on the dummy-variable model; linearmodels counts the effects whenever there are two of them). The
 statsmodels dummy-variable regression in `fe_statsmodels` applies the same G/(G-1) * (N-1)/(N-K) with
-`use_correction=True`; the tests require the two to agree to 1e-6."""
+`use_correction=True`; the tests require the two to agree to 1e-6. Intervals and p-values use Student's t
+with G - 1 degrees of freedom (G = province clusters), not N - K: a cluster-robust variance estimated from
+G clusters has about G - 1 degrees of freedom, however many province-years there are."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 from linearmodels.panel import PanelOLS
+from scipy import stats
 
 from ..panel import codebook
 from .common import provenance
@@ -73,8 +76,11 @@ def fe_regression(d: pd.DataFrame, y: str, xs: list[str], time_effects: bool = T
     clusters = pd.DataFrame({"province": pd.Categorical(d["province_code"]).codes}, index=d.index)
     model = PanelOLS(d[y], d[xs], entity_effects=True, time_effects=time_effects, drop_absorbed=True)
     res = model.fit(cov_type="clustered", clusters=clusters, debiased=True, group_debias=True, auto_df=False, count_effects=True)
-    ci = res.conf_int()
-    coefs = pd.DataFrame({"coef": res.params, "se": res.std_errors, "ci_low": ci["lower"], "ci_high": ci["upper"], "p": res.pvalues})
+    g = int(d["province_code"].nunique())
+    q = stats.t.ppf(0.975, g - 1)
+    coefs = pd.DataFrame({"coef": res.params, "se": res.std_errors, "ci_low": res.params - q * res.std_errors,
+                          "ci_high": res.params + q * res.std_errors, "p": 2 * stats.t.sf((res.params / res.std_errors).abs(), g - 1),
+                          "df": g - 1})
     return {
         "coefficients": coefs, "n_obs": int(res.nobs), "n_provinces": int(d["province_code"].nunique()),
         "n_entities": int(res.entity_info["total"]), "n_years": int(res.time_info["total"]),
