@@ -121,9 +121,51 @@ def test_card_leads_with_margin_counts_and_like_for_like_rank(binh_duong_2020):
     raw = en.index("Raw changes, ignoring the margin")
     assert assess < raw and "down 6; of these, not comparable 1 (E-governance)" in en
     lfl, published = en.index("Like for like with 2019"), en.index("As published: 2019")
-    assert lfl < published and "rank 36 of 63 → 56 of 63 (down 20 places)" in en
+    assert lfl < published and "rank 36 → 56 among the 63 provinces with these parts in both years (down 20 places)" in en
     assert "this rank change includes the break in E-responsiveness" in en
     assert "Source change: the 2019 scores are official, the 2020 scores compiled" in en
+    # the verdict is on the like-for-like change; the published change, which contains the break, gets none
+    assert "-1.69; national +0.01; margin ±1.10: down" in en and "it contains the break, so no up or down" in en
+
+
+def test_the_total_verdict_follows_the_like_for_like_change(panel, provinces):
+    """Hà Giang 2019: the published total falls 1.31 points, but 1.31 includes three broken parts; like
+    for like it rises. The verdict is the like-for-like one, recomputed here against the same margin."""
+    card = build_card(panel, provinces, "Hà Giang", 2019)
+    lfl, margin = card.change["like_for_like"], card.change["margin"]
+    assert card.change["change"] < -1 and lfl["change"] > 0
+    expected = "flat" if abs(lfl["change"]) < margin else "up"
+    assert card.change["status"] == lfl["status"] == expected and card.change["verdict_on"] == "like_for_like"
+
+
+def test_rank_changes_are_among_the_provinces_scored_in_both_years(panel, provinces):
+    """2023 and 2024 both rank 61 provinces, but not the same 61: Tây Ninh's place change is counted among
+    the 59 scored in both years (recomputed here), not as 60th of 61 -> 2nd of 61."""
+    card = build_card(panel, provinces, "Tây Ninh", 2024)
+    t = panel[(panel["index"] == "PAPI") & (panel["indicator"] == "total") & panel["year"].isin([2023, 2024])
+              & (panel["province_code"] != "00")].pivot_table(index="province_code", columns="year", values="value").dropna()
+    r = t.rank(ascending=False, method="min").astype(int)
+    code = card.province_code
+    assert len(t) == 59 and not card.previous["same_provinces"]
+    assert (card.previous["rank_both_before"], card.previous["rank_both_now"]) == (r.loc[code, 2023], r.loc[code, 2024])
+    before, now = r.loc[code, 2023], r.loc[code, 2024]
+    assert f"among the 59 provinces scored in both years: {before} → {now}, up {before - now} places" in render(card, "en")
+    assert f"(up {card.previous['rank'] - card.total['rank']} places)" not in render(card, "en")
+
+
+def test_footnotes_name_the_rows_each_margin_rule_applied_to(panel, provinces):
+    """Bình Dương 2022: dimensions whose series breaks after 2019 cannot borrow the 2019 SE and take the
+    median-SE threshold; the footnotes say which rule applied to which rows, and only rules applied."""
+    card = build_card(panel, provinces, "binh duong", 2022)
+    d = card.dimensions.set_index("indicator")
+    used = d[~d["status"].isin(["nc", ""])]
+    assert set(used["margin_basis"]) == {"own_proxy", "threshold"}
+    for ind, r in used.iterrows():
+        ok = cb.comparable("PAPI", ind, 2019, 2022, relative=True)[0] and cb.comparable("PAPI", ind, 2019, 2021, relative=True)[0]
+        assert r["margin_basis"] == ("own_proxy" if ok else "threshold"), ind
+    en = render(card, "en")
+    notes = [line for line in en.splitlines() if line.startswith("_") and "Applies to" in line]
+    assert len(notes) == 2 and "Applies to: Total; Transparency" in notes[0]
 
 
 def test_rank_band_and_published_rank(panel, binh_duong_2020):

@@ -161,10 +161,13 @@ def test_rank_changes_use_percentiles_and_refuse_a_break(panel):
     s = series(panel, "PAPI", "total", [2011, 2018, 2021, 2024])
     with pytest.raises(ValueError, match="not comparable"):
         trends.rank_changes(s, 2011, 2024, "PAPI", "total")
-    moves = trends.rank_changes(s, 2018, 2021, "PAPI", "total")  # 61 ranked in 2018, 60 in 2021
-    assert moves["places_gained"].isna().all()
+    moves = trends.rank_changes(s, 2018, 2024, "PAPI", "total")  # 61 ranked in both years, but not the same 61
+    w = s[s["year"].isin([2018, 2024])].pivot_table(index="province_code", columns="year", values="value").dropna()
+    common = w.rank(ascending=False, method="min")  # re-ranked among the provinces scored in both years
+    assert len(w) == 59 and (moves["n_both"] == 59).all() and (moves["rank_of_2018"] == 61).all()
+    assert (moves["places_gained"] == (common[2018] - common[2024]).reindex(moves.index).astype(int)).all()
     r = moves.iloc[0]
-    assert r["pct_2021"] == pytest.approx(100 * (60 - r["rank_2021"]) / 59)
+    assert r["pct_2024"] == pytest.approx(100 * (59 - common.loc[moves.index[0], 2024]) / 58)
 
 
 # --- interrupted time series -----------------------------------------------------------------------------

@@ -61,6 +61,7 @@ QUARTILE = {
     "vi": {1: "nhóm cao nhất", 2: "nhóm trung bình cao", 3: "nhóm trung bình thấp", 4: "nhóm thấp nhất"},
     "en": {1: "top quartile", 2: "upper-middle quartile", 3: "lower-middle quartile", 4: "bottom quartile"},
 }
+TOTAL_LABEL = {"vi": "Tổng điểm", "en": "Total"}
 # Numbers arrive formatted (fmt_number), so the templates carry no format specifications.
 TEXT = {
     "vi": {
@@ -77,29 +78,37 @@ TEXT = {
         "dims_nc": "; trong đó {n} nội dung không so sánh được ({items})",
         "weak": "Nội dung thấp điểm nhất: {items}.",
         "gap": "{name} {value}/{max} (còn cách tối đa {gap})",
-        "region": "So với vùng {region} và cả nước: {above} nội dung cao hơn trung bình cả nước, {below} nội dung thấp hơn.",
+        "region": ("So với vùng {region}: {r_above} nội dung cao hơn trung bình vùng, {r_below} nội dung thấp hơn; so với cả nước: "
+                   "{above} nội dung cao hơn trung bình cả nước, {below} nội dung thấp hơn."),
+        "common": "trong {n} tỉnh có điểm cả hai năm: thứ {before} → {now}, {delta}",
+        "change_break": ("Tổng điểm công bố thay đổi {change} (trung bình cả nước {national}); thay đổi này gồm cả phần gián đoạn "
+                         "nên không đánh giá tăng hay giảm."),
+        "lfl_verdict": "; biên sai số ±{margin}: {status}",
+        "applies": " Áp dụng cho: {items}.",
         "other": "Các chỉ số khác của tỉnh",
         "none": "Không có chỉ số khác trong dữ liệu đến năm {year}.",
         "other_item": "{name}, năm {year}: {value}{rank} ({reliability}; {source}: {ref})",
         "other_rank": "; thứ hạng {rank}",
-        "up": "tăng {n} bậc", "down": "giảm {n} bậc", "same": "giữ nguyên thứ hạng",
+        "up": "tăng {n} bậc", "down": "giảm {n} bậc", "same": "giữ nguyên thứ hạng", "up1": "tăng 1 bậc", "down1": "giảm 1 bậc",
         "source": "Nguồn",
         "cols": ["Nội dung", "Điểm", "Năm trước", "Thay đổi", "Cả nước thay đổi", "Đánh giá", "Hạng", "Vùng", "Cả nước", "Tối đa"],
         "change": "Tổng điểm thay đổi {change} (trung bình cả nước {national}; biên sai số ±{margin}: {status}).",
         "lfl": ("So sánh cùng nội dung với năm {prev} (không tính {dropped}, chuỗi số liệu bị gián đoạn{rescaled}): {before} → {now} "
-                "({change}; cả nước {national}), thứ {rank_before}/{of_before} → {rank}/{of} ({delta})."),
+                "({change}; cả nước {national}{verdict}), thứ {rank_before} → {rank} trong {of} tỉnh có các nội dung này cả hai năm ({delta})."),
         "lfl_rescaled": "; quy về thang điểm năm {prev}: {parts}",
         "prev_break": ("Theo điểm công bố: năm {prev} {value} điểm, thứ {rank}/{rank_of} ({delta}); thay đổi thứ hạng này gồm cả "
                        "phần gián đoạn của {dropped}."),
         "source_switch": ("Thay đổi nguồn số liệu: điểm năm {prev} là số liệu {rel_prev}, điểm năm {year} là số liệu {rel}; "
                           "không đối chiếu được hai nguồn cho cùng một năm."),
         "reliability": "Điểm năm {year}: số liệu {rel}.",
-        "se": "Khoảng tin cậy 95% của tổng điểm: {low}–{high} (sai số chuẩn {se} do nhóm nghiên cứu công bố).",
-        "band_se": "Các tỉnh xếp thứ {lo}–{hi} có tổng điểm không khác biệt có ý nghĩa thống kê với tỉnh (trong biên sai số).",
-        "band_proxy": ("Các tỉnh xếp thứ {lo}–{hi} có tổng điểm không khác biệt có ý nghĩa thống kê với tỉnh, tính bằng sai số chuẩn "
-                       "công bố năm {se_year} của từng tỉnh (năm nay không công bố sai số chuẩn)."),
-        "band": ("Các tỉnh xếp thứ {lo}–{hi} có tổng điểm chênh lệch dưới {t} điểm so với tỉnh; khác biệt về thứ hạng "
-                 "trong khoảng này nằm trong biên sai số."),
+        "se": "Khoảng tin cậy 95% của tổng điểm: {low}–{high} (± 1,96 × sai số chuẩn {se} do nhóm nghiên cứu công bố).",
+        "se_level": " Khoảng ghi là \"95% CI\" trong bảng công bố rộng ± 1,645 sai số chuẩn, tức là khoảng 90%.",
+        "band_se": ("Thứ {lo}–{hi}: dãy các tỉnh liền kề có tổng điểm không khác biệt có ý nghĩa thống kê với tỉnh (trong biên sai số); "
+                    "tỉnh xa hơn cũng có thể không khác biệt."),
+        "band_proxy": ("Thứ {lo}–{hi}: dãy các tỉnh liền kề có tổng điểm không khác biệt có ý nghĩa thống kê với tỉnh, tính bằng sai số "
+                       "chuẩn công bố năm {se_year} của từng tỉnh (năm nay không công bố sai số chuẩn); tỉnh xa hơn cũng có thể không khác biệt."),
+        "band": ("Thứ {lo}–{hi}: dãy các tỉnh liền kề có tổng điểm chênh lệch dưới {t} điểm so với tỉnh; khác biệt về thứ hạng "
+                 "trong dãy này nằm trong biên sai số."),
         "official": "Thứ hạng công bố: {rank}/{of} ({source}); thứ hạng trên thẻ được tính từ điểm số.",
         "fewer": ("Năm {year} chỉ {n}/{total} tỉnh, thành phố có điểm công bố (không có: {missing}); thứ hạng được tính "
                   "trong {n} tỉnh và có thể khác thứ hạng chính thức."),
@@ -143,29 +152,37 @@ TEXT = {
         "dims_nc": "; of these, not comparable {n} ({items})",
         "weak": "Weakest dimensions: {items}.",
         "gap": "{name} {value}/{max} ({gap} below the maximum)",
-        "region": "Against the {region} region and the country: {above} dimensions above the national mean, {below} below.",
+        "region": ("Against the {region} region: {r_above} dimensions above the regional mean, {r_below} below; against the country: "
+                   "{above} above the national mean, {below} below."),
+        "common": "among the {n} provinces scored in both years: {before} → {now}, {delta}",
+        "change_break": "Published total change {change} (national mean {national}); it contains the break, so no up or down is read from it.",
+        "lfl_verdict": "; margin ±{margin}: {status}",
+        "applies": " Applies to: {items}.",
         "other": "The province's other indices",
         "none": "No other index in the data up to {year}.",
         "other_item": "{name}, {year}: {value}{rank} ({reliability}; {source}: {ref})",
         "other_rank": "; rank {rank}",
-        "up": "up {n} places", "down": "down {n} places", "same": "same rank",
+        "up": "up {n} places", "down": "down {n} places", "same": "same rank", "up1": "up 1 place", "down1": "down 1 place",
         "source": "Source",
         "cols": ["Dimension", "Score", "Previous year", "Change", "National change", "Assessment", "Rank", "Region", "Country", "Maximum"],
         "change": "Total change {change} (national mean {national}; margin ±{margin}: {status}).",
         "lfl": ("Like for like with {prev} (without {dropped}, whose series breaks{rescaled}): {before} → {now} ({change}; national "
-                "{national}), rank {rank_before} of {of_before} → {rank} of {of} ({delta})."),
+                "{national}{verdict}), rank {rank_before} → {rank} among the {of} provinces with these parts in both years ({delta})."),
         "lfl_rescaled": "; rescaled to the {prev} maximum: {parts}",
         "prev_break": ("As published: {prev} {value} points, rank {rank} of {rank_of} ({delta}); this rank change includes the break "
                        "in {dropped}."),
         "source_switch": ("Source change: the {prev} scores are {rel_prev}, the {year} scores {rel}; the two sources cannot be checked "
                           "against each other for one year."),
         "reliability": "The {year} scores are {rel}.",
-        "se": "95% confidence interval of the total: {low}–{high} (standard error {se} as published).",
-        "band_se": "Provinces ranked {lo}–{hi} have totals not significantly different from this province's (within the margin).",
-        "band_proxy": ("Provinces ranked {lo}–{hi} have totals not significantly different from this province's, judged with each "
-                       "province's standard error published for {se_year} (none is published for this year)."),
-        "band": ("Provinces ranked {lo}–{hi} are within {t} points of this province's total; rank differences inside "
-                 "that band are within the margin of error."),
+        "se": "95% confidence interval of the total: {low}–{high} (± 1.96 × the standard error {se} as published).",
+        "se_level": " The workbook's interval headed \"95% CI\" is ± 1.645 standard errors, a 90% interval.",
+        "band_se": ("Ranks {lo}–{hi}: the run of neighbouring provinces whose totals are not significantly different from this "
+                    "province's (within the margin); provinces further away may not differ either."),
+        "band_proxy": ("Ranks {lo}–{hi}: the run of neighbouring provinces whose totals are not significantly different from this "
+                       "province's, judged with each province's standard error published for {se_year} (none is published for this "
+                       "year); provinces further away may not differ either."),
+        "band": ("Ranks {lo}–{hi}: the run of neighbouring provinces within {t} points of this province's total; rank "
+                 "differences inside that run are within the margin of error."),
         "official": "Published rank: {rank} of {of} ({source}); the card's rank is computed from the scores.",
         "fewer": ("In {year} only {n} of {total} provinces have a published score (missing: {missing}); ranks are computed "
                   "among these {n} and may differ from the official rank."),
@@ -264,11 +281,14 @@ def published_ranks(crosschecks: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def standard_errors(uncertainty: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Published standard errors (`uncertainty.csv`): province_code, year, index, indicator, se."""
+    """Published standard errors (`uncertainty.csv`): province_code, year, index, indicator, se and the level
+    of the interval the publisher printed (PAPI 2019's "95% CI" is +-1.645 SE: 0.9)."""
+    cols = ["province_code", "year", "index", "indicator", "se", "ci_level_published"]
     u = _processed("uncertainty") if uncertainty is None else uncertainty
     if u.empty:
-        return pd.DataFrame(columns=["province_code", "year", "index", "indicator", "se"])
-    return u[["province_code", "year", "index", "indicator", "se"]].astype({"year": int, "se": float})
+        return pd.DataFrame(columns=cols)
+    u = u.assign(ci_level_published=u.get("ci_level_published", np.nan))
+    return u[cols].astype({"year": int, "se": float, "ci_level_published": float})
 
 
 def thresholds(se: pd.DataFrame, index: str) -> dict[str, tuple[float, str, float]]:
@@ -353,14 +373,15 @@ def _lfl_totals(idx: pd.DataFrame, index: str, prev: int, year: int) -> dict | N
             factor[leaf] = m_prev / m_now
     before, now = _leaf_totals(leaves, keep, prev), _leaf_totals(leaves, keep, year, factor)
     both = before.index.intersection(now.index)
+    before, now = before[both], now[both]  # ranks among the same provinces in both years, or places mean nothing
     rank = lambda s: s.rank(method="min", ascending=False).astype(int).to_dict()  # noqa: E731
     return {"dropped": dropped, "rescaled": sorted(factor), "before": before.to_dict(), "now": now.to_dict(),
             "rank_before": rank(before), "rank": rank(now),
-            "national_change": float(now[both].mean() - before[both].mean()), "of_before": len(before), "of": len(now)}
+            "national_change": float(now.mean() - before.mean()), "of_before": len(both), "of": len(both)}
 
 
 def _like_for_like(code: str, totals: dict | None) -> dict | None:
-    """The province's like-for-like totals, their ranks and the national mean change."""
+    """The province's like-for-like totals, their ranks among the provinces with both, and the national mean change."""
     if totals is None or code not in totals["before"] or code not in totals["now"]:
         return None
     before, now = float(totals["before"][code]), float(totals["now"][code])
@@ -447,6 +468,8 @@ class _Context:
         se = standard_errors(uncertainty)
         se = se[se["index"] == index]
         self.se_by = {(c, int(y), i): float(v) for c, y, i, v in zip(se["province_code"], se["year"], se["indicator"], se["se"], strict=True)}
+        self.ci_level = {(c, int(y), i): float(v) for c, y, i, v in zip(se["province_code"], se["year"], se["indicator"],
+                                                                        se["ci_level_published"], strict=True)}
         self.rule = thresholds(se, index)
         # a year without published SEs borrows the province's own SE from the nearest year that has them
         self.se_years = {(c, i): sorted(int(y) for y in g["year"]) for (c, i), g in se.groupby(["province_code", "indicator"])}
@@ -466,7 +489,7 @@ class _Context:
         self.heads = {str(k): g[OTHER_COLUMNS].to_dict("records") for k, g in heads.groupby("province_code")}
         self._lfl: dict[tuple[int, int], dict | None] = {}
         self._bands: dict[int, tuple] = {}
-        self._nat: dict[tuple[str, int, int], float] = {}
+        self._nat: dict[tuple[str, int, int], object] = {}  # national changes and common ranks per pair of years
         self._coverage: dict[int, dict] = {}
         self.info = self.table[["province", "region", "region_en"]].to_dict("index")
 
@@ -492,6 +515,17 @@ class _Context:
         if (prev, now) not in self._lfl:
             self._lfl[(prev, now)] = _lfl_totals(self.idx, self.index, prev, now)
         return _like_for_like(code, self._lfl[(prev, now)])
+
+    def common_ranks(self, prev: int, now: int) -> tuple[dict, dict, int, bool]:
+        """Ranks of the totals in `prev` and `now` among the provinces scored in both years, their number,
+        and whether both years scored exactly the same provinces (then these are the published ranks)."""
+        key = ("common", prev, now)
+        if key not in self._nat:
+            a, b = self.totals_by_year[prev], self.totals_by_year[now]
+            both = a.index.intersection(b.index)
+            rank = lambda s: s[both].rank(method="min", ascending=False).astype(int).to_dict()  # noqa: E731
+            self._nat[key] = (rank(a), rank(b), len(both), set(a.index) == set(b.index))
+        return self._nat[key]
 
     def se(self, code: str, year: int, ind: str) -> tuple[float | None, bool]:
         """The province's standard error of `ind` in `year` and whether it is a proxy: the published SE, else
@@ -547,6 +581,7 @@ class _Context:
         own_se = self.se_by.get((code, card_year, "total"))
         uncertainty_info = {
             "se": own_se, "ci95": (total["value"] - Z95 * own_se, total["value"] + Z95 * own_se) if own_se else None,
+            "ci_level_published": self.ci_level.get((code, card_year, "total")),
             "rank_band": (lo, hi), "band_basis": band_basis, "threshold_total": t_total,
             "thresholds": {k: v[0] for k, v in rule.items() if k != "total"} | {"total": t_total},
             "basis": next(iter(rule.values()))[1] if rule else "",
@@ -562,16 +597,21 @@ class _Context:
             p = self.totals[(code, prev_year)]
             ok, found = codebook.comparable(index, "total", prev_year, card_year)
             ok_rel, _ = codebook.comparable(index, "total", prev_year, card_year, relative=True)
+            r_prev, r_now, n_both, same_set = self.common_ranks(prev_year, card_year)
             previous = {"year": prev_year, "value": float(p["value"]), "rank": int(p["rank"]), "rank_of": int(p["rank_of"]),
-                        "reliability": str(p["reliability"]),
+                        "reliability": str(p["reliability"]), "same_provinces": same_set, "n_both": n_both,
+                        "rank_both_before": r_prev.get(code), "rank_both_now": r_now.get(code),
                         "comparable": ok, "rank_comparable": ok_rel,
                         "breaks": [b.note for b in sorted(found, key=lambda b: b.kind != "method") if not b.comparable],
                         "caveats": [b.note for b in found if b.comparable]}
             margin, basis = self.margin(code, "total", (prev_year, card_year), total["scale"])
             ch = total["value"] - previous["value"]
+            lfl = self.like_for_like(code, prev_year, card_year) if ok else None
+            if lfl:  # a part broke: the verdict is on the like-for-like change; the published change contains the break
+                lfl |= {"margin": margin, "status": _assess(lfl["change"], margin, True)}
             change = {"change": ch, "national_change": self.national_change("total", prev_year, card_year),
-                      "margin": margin, "margin_basis": basis, "status": _assess(ch, margin, ok), "comparable": ok,
-                      "like_for_like": self.like_for_like(code, prev_year, card_year) if ok else None}
+                      "margin": margin, "margin_basis": basis, "comparable": ok, "like_for_like": lfl,
+                      "status": lfl["status"] if lfl else _assess(ch, margin, ok), "verdict_on": "like_for_like" if lfl else "published"}
         cur = self.dims.get((code, card_year), _NO_DIMS)
         inds = cur["indicator"]
         prev_dims = self.dims.get((code, previous["year"]), _NO_DIMS) if previous else _NO_DIMS
@@ -590,16 +630,17 @@ class _Context:
         if previous:
             py = previous["year"]
             checks = [codebook.comparable(index, ind, py, card_year) for ind in inds]
-            margins = [self.margin(code, ind, (py, card_year), float(m))[0] for ind, m in zip(inds, mx, strict=True)]
+            got = [self.margin(code, ind, (py, card_year), float(m)) for ind, m in zip(inds, mx, strict=True)]
+            margins = [m for m, _ in got]
             cols |= {"national_change": [self.national_change(ind, py, card_year) for ind in inds],
                      "comparable": [ok for ok, _ in checks],
                      "break_note": ["; ".join(b.note for b in found if not b.comparable) for _, found in checks],
-                     "margin": margins,
+                     "margin": margins, "margin_basis": [b for _, b in got],
                      "status": [_assess(ch, m, ok) for ch, m, (ok, _) in zip(cols["change"], margins, checks, strict=True)]}
         else:
             n = len(inds)
             cols |= {"national_change": [np.nan] * n, "comparable": [False] * n, "break_note": [""] * n, "margin": [np.nan] * n,
-                     "status": [""] * n}
+                     "margin_basis": [""] * n, "status": [""] * n}
         dimensions = pd.DataFrame(cols)
         if previous and not previous["comparable"]:
             notes.append("break")
@@ -772,9 +813,9 @@ def _md(text: object) -> str:
 def _delta(now: int, before: int, lang: str) -> str:
     t = TEXT[lang]
     if now < before:
-        return t["up"].format(n=before - now)
+        return t["up1"] if before - now == 1 else t["up"].format(n=before - now)
     if now > before:
-        return t["down"].format(n=now - before)
+        return t["down1"] if now - before == 1 else t["down"].format(n=now - before)
     return t["same"]
 
 
@@ -814,7 +855,8 @@ def _statements(card: Card, lang: str) -> list[str]:
         out.append(t["reliability"].format(year=card.year, rel=rel(tot["reliability"])))
     if unc:
         if unc.get("ci95"):
-            out.append(t["se"].format(low=n(unc["ci95"][0]), high=n(unc["ci95"][1]), se=n(unc["se"])))
+            level = t["se_level"] if unc.get("ci_level_published") == 0.9 else ""
+            out.append(t["se"].format(low=n(unc["ci95"][0]), high=n(unc["ci95"][1]), se=n(unc["se"])) + level)
         lo, hi = unc["rank_band"]
         if hi > lo:
             basis = unc["band_basis"]
@@ -822,8 +864,13 @@ def _statements(card: Card, lang: str) -> list[str]:
                        if basis == "se_proxy" else t["band"].format(lo=lo, hi=hi, t=n(unc["threshold_total"])))
     if card.previous:
         p = card.previous
-        same_n = p["rank_of"] == tot["rank_of"]
-        delta = _delta(tot["rank"], p["rank"], lang) if same_n else t["diffn"]
+        if p.get("same_provinces", p["rank_of"] == tot["rank_of"]):
+            delta = _delta(tot["rank"], p["rank"], lang)
+        elif p.get("rank_both_now") is not None and p.get("rank_both_before") is not None:
+            delta = t["common"].format(n=p["n_both"], before=p["rank_both_before"], now=p["rank_both_now"],
+                                       delta=_delta(p["rank_both_now"], p["rank_both_before"], lang))
+        else:
+            delta = t["diffn"]
         c = card.change if card.change and card.change["comparable"] else None
         lfl = c.get("like_for_like") if c else None
         if p.get("reliability", "official") != tot.get("reliability", "official"):
@@ -832,16 +879,18 @@ def _statements(card: Card, lang: str) -> list[str]:
         if lfl:  # a part broke: the like-for-like comparison leads, the published ranks follow with their caveat
             names = lambda parts: join([label(card.index, d)[0 if lang == "vi" else 1] for d in parts])  # noqa: E731
             rescaled = t["lfl_rescaled"].format(parts=names(lfl["rescaled"]), prev=p["year"]) if lfl.get("rescaled") else ""
-            lfl_delta = _delta(lfl["rank"], lfl["rank_before"], lang) if lfl["of"] == lfl["of_before"] else t["diffn"]
+            verdict = t["lfl_verdict"].format(margin=n(lfl["margin"]), status=t["status"][lfl["status"]]) if "status" in lfl else ""
             out.append(t["lfl"].format(prev=p["year"], dropped=names(lfl["dropped"]), rescaled=rescaled, before=n(lfl["before"]),
                                        now=n(lfl["now"]), change=n(lfl["change"], sign=True), national=n(lfl["national_change"], sign=True),
-                                       rank_before=lfl["rank_before"], of_before=lfl["of_before"], rank=lfl["rank"], of=lfl["of"],
-                                       delta=lfl_delta))
+                                       verdict=verdict, rank_before=lfl["rank_before"], rank=lfl["rank"], of=lfl["of"],
+                                       delta=_delta(lfl["rank"], lfl["rank_before"], lang)))
             out.append(t["prev_break"].format(prev=p["year"], value=n(p["value"]), rank=p["rank"], rank_of=p["rank_of"], delta=delta,
                                               dropped=names(lfl["dropped"])))
         elif p["rank_comparable"]:
             out.append(t["prev"].format(prev=p["year"], value=n(p["value"]), rank=p["rank"], rank_of=p["rank_of"], delta=delta))
-        if c:
+        if c and lfl:
+            out.append(t["change_break"].format(change=n(c["change"], sign=True), national=n(c["national_change"], sign=True)))
+        elif c:
             out.append(t["change"].format(change=n(c["change"], sign=True), national=n(c["national_change"], sign=True), margin=n(c["margin"]),
                                           status=t["status"][c["status"]]))
     if "break" in card.notes:
@@ -917,17 +966,29 @@ def footnotes(card: Card, lang: str) -> list[str]:
     notes = []
     n = lambda v: fmt_number(v, lang, 2)  # noqa: E731
     if unc:
+        # the margin rules this card actually applied, each with the rows it applied to
+        col = 0 if lang == "vi" else 1
+        used: dict[str, list[str]] = {}
+        if card.change and card.change.get("margin_basis"):
+            used.setdefault(card.change["margin_basis"], []).append(TOTAL_LABEL[lang])
+        for r in records(card):
+            if r.get("margin_basis") and r["status"] not in ("nc", ""):
+                used.setdefault(r["margin_basis"], []).append(label(card.index, r["indicator"])[col])
+        if not used:  # no change on the card: the rule behind the rank band
+            used = {"threshold" if unc["rule"] == "threshold" else "default": []} if unc["band_basis"] == "threshold" else {}
         dims = [v for k, v in unc["thresholds"].items() if k != "total"]
-        if unc["rule"] == "threshold" and dims:
-            basis = unc["basis"].rsplit(", ", 1)
-            basis = f"{basis[0]}, {basis[1]} {t['provinces']}"
-            notes.append(t["margin"].format(t_total=n(unc["threshold_total"]), t_min=n(min(dims)), t_max=n(max(dims)), basis=basis))
-        else:
-            notes.append(t["margin_default"].format(t=n(unc["threshold_total"])))
-        if card.change and card.change["margin_basis"] == "own":
-            notes.append(t["margin_own"])
-        elif card.change and card.change["margin_basis"] == "own_proxy":
-            notes.append(t["margin_proxy"].format(se_year=unc.get("se_year")))
+        for basis, rows in used.items():
+            if basis == "own":
+                text = t["margin_own"]
+            elif basis == "own_proxy":
+                text = t["margin_proxy"].format(se_year=unc.get("se_year"))
+            elif basis == "threshold" and dims:
+                where = unc["basis"].rsplit(", ", 1)
+                text = t["margin"].format(t_total=n(unc["threshold_total"]), t_min=n(min(dims)), t_max=n(max(dims)),
+                                          basis=f"{where[0]}, {where[1]} {t['provinces']}")
+            else:
+                text = t["margin_default"].format(t=n(unc["threshold_total"]))
+            notes.append(text + (t["applies"].format(items=join(rows)) if len(used) > 1 and rows else ""))
     notes.append(t["quartile_rule"])
     return notes
 
@@ -994,6 +1055,7 @@ def paragraphs(card: Card, lang: str, weakest: int = 3) -> list[str]:
                                       gap=fmt_number(r["gap_to_max"], lang, 2)) for r in weak])
         body.append(t["weak"].format(items=items))
         body.append(t["region"].format(region=card.region if lang == "vi" else card.region_en,
+                                       r_above=sum(r["value"] > r["region_mean"] for r in d), r_below=sum(r["value"] < r["region_mean"] for r in d),
                                        above=sum(r["value"] > r["national_mean"] for r in d), below=sum(r["value"] < r["national_mean"] for r in d)))
     return body
 

@@ -106,10 +106,12 @@ def percentile_rank(rank: pd.Series, rank_of: pd.Series) -> pd.Series:
 
 
 def rank_changes(s: pd.DataFrame, first: int, last: int, index: str | None = None, indicator: str | None = None) -> pd.DataFrame:
-    """Rank in `first` and `last` (1 = best), out of how many, and the change. Places gained are given
-    only when both years rank the same number of provinces; the percentile-rank change always. With
-    `index`/`indicator` the two years must be comparable for relative measures (a change of scale is
-    fine for ranks; a change of what is measured is not) or a ValueError says which break is between."""
+    """Published rank in `first` and `last` (1 = best) and out of how many, and the change counted among
+    the provinces ranked in both years: both years re-ranked within that common set (the published order
+    kept), so places and percentiles never compare ranks among different provinces (PAPI 2023 and 2024
+    both rank 61, but not the same 61). With `index`/`indicator` the two years must be comparable for
+    relative measures (a change of scale is fine for ranks; a change of what is measured is not) or a
+    ValueError says which break is between."""
     if index and indicator:
         ok, found = codebook.comparable(index, indicator, first, last, relative=True)
         if not ok:
@@ -123,10 +125,14 @@ def rank_changes(s: pd.DataFrame, first: int, last: int, index: str | None = Non
         f"rank_{first}": a.loc[both, "rank"].astype(int), f"rank_of_{first}": a.loc[both, "rank_of"].astype(int),
         f"rank_{last}": b.loc[both, "rank"].astype(int), f"rank_of_{last}": b.loc[both, "rank_of"].astype(int),
     })
-    same_n = out[f"rank_of_{first}"] == out[f"rank_of_{last}"]
-    out["places_gained"] = (out[f"rank_{first}"] - out[f"rank_{last}"]).where(same_n).astype("Int64")
-    out[f"pct_{first}"] = percentile_rank(out[f"rank_{first}"], out[f"rank_of_{first}"])
-    out[f"pct_{last}"] = percentile_rank(out[f"rank_{last}"], out[f"rank_of_{last}"])
+    n = len(both)
+    common_first = out[f"rank_{first}"].rank(method="min").astype(int)
+    common_last = out[f"rank_{last}"].rank(method="min").astype(int)
+    out["n_both"] = n
+    out[f"rank_among_both_{first}"], out[f"rank_among_both_{last}"] = common_first, common_last
+    out["places_gained"] = (common_first - common_last).astype("Int64")
+    out[f"pct_{first}"] = percentile_rank(common_first, pd.Series(n, index=out.index))
+    out[f"pct_{last}"] = percentile_rank(common_last, pd.Series(n, index=out.index))
     out["pct_change"] = out[f"pct_{last}"] - out[f"pct_{first}"]
     return out.sort_values("pct_change", ascending=False)
 
