@@ -9,10 +9,13 @@ are clustered by province (the segment entities of one province share a cluster)
 province clusters against 7-9 year clusters.
 
 Small-sample corrections, stated once: `fe_regression` multiplies the cluster sandwich by
-G/(G-1) * (N-1)/(N-K), with K counting every estimated effect and regressor (Stata's `regress, vce(cluster)`
-on the dummy-variable model; linearmodels counts the effects whenever there are two of them). The
-statsmodels dummy-variable regression in `fe_statsmodels` applies the same G/(G-1) * (N-1)/(N-K) with
-`use_correction=True`; the tests require the two to agree to 1e-6. Intervals and p-values use Student's t
+G/(G-1) * (N-1)/(N-k), with k the slopes only. The province-within-segment effects are nested in the
+province clusters, and counting effects nested in clusters in the degrees-of-freedom correction
+over-corrects (Cameron and Miller 2015, section VI.B: Stata's `xtreg, fe vce(cluster)` convention, not
+`areg`'s); the year effects (at most nine) are not counted either, which changes no standard error by more
+than about 2%. The statsmodels dummy-variable regression in `fe_statsmodels` applies
+G/(G-1) * (N-1)/(N-K) with K counting every dummy (`use_correction=True`); the tests convert one into the
+other by sqrt((N-K)/(N-k)) and require agreement to 1e-6. Intervals and p-values use Student's t
 with G - 1 degrees of freedom (G = province clusters), not N - K: a cluster-robust variance estimated from
 G clusters has about G - 1 degrees of freedom, however many province-years there are."""
 
@@ -75,7 +78,7 @@ def fe_regression(d: pd.DataFrame, y: str, xs: list[str], time_effects: bool = T
     d = _drop_singletons(d)
     clusters = pd.DataFrame({"province": pd.Categorical(d["province_code"]).codes}, index=d.index)
     model = PanelOLS(d[y], d[xs], entity_effects=True, time_effects=time_effects, drop_absorbed=True)
-    res = model.fit(cov_type="clustered", clusters=clusters, debiased=True, group_debias=True, auto_df=False, count_effects=True)
+    res = model.fit(cov_type="clustered", clusters=clusters, debiased=True, group_debias=True, auto_df=False, count_effects=False)
     g = int(d["province_code"].nunique())
     q = stats.t.ppf(0.975, g - 1)
     coefs = pd.DataFrame({"coef": res.params, "se": res.std_errors, "ci_low": res.params - q * res.std_errors,
@@ -92,7 +95,8 @@ def fe_regression(d: pd.DataFrame, y: str, xs: list[str], time_effects: bool = T
 
 def fe_statsmodels(d: pd.DataFrame, y: str, xs: list[str], time_effects: bool = True) -> pd.DataFrame:
     """The same model as least-squares dummy variables in statsmodels: entity and year dummies, errors
-    clustered by province with statsmodels' G/(G-1)*(N-1)/(N-K) correction."""
+    clustered by province with statsmodels' G/(G-1)*(N-1)/(N-K) correction (K counting every dummy:
+    `attrs` carry N and K so a caller can convert to the slopes-only correction)."""
     d = _drop_singletons(d).reset_index()
     safe = {c: f"v{i}" for i, c in enumerate([y, *xs])}
     d = d.rename(columns=safe)
@@ -107,7 +111,9 @@ def fe_statsmodels(d: pd.DataFrame, y: str, xs: list[str], time_effects: bool = 
         fit = smf.ols(f"{safe[y]} ~ {rhs}", data=d).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
     back = {v: k for k, v in safe.items()}
     names = [safe[x] for x in xs]
-    return pd.DataFrame({"coef": fit.params[names], "se": fit.bse[names]}).rename(index=back)
+    out = pd.DataFrame({"coef": fit.params[names], "se": fit.bse[names]}).rename(index=back)
+    out.attrs.update(n=int(fit.nobs), k=int(fit.model.exog.shape[1]))  # statsmodels counts columns, not the rank
+    return out
 
 
 def variants(d: pd.DataFrame, y: str, xs: list[str], drop_years: list[int], time_effects: bool = True) -> dict[str, dict]:
