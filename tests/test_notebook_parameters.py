@@ -32,7 +32,7 @@ def test_correlation_with_one_outcome_and_another_focus_year(tmp_path, monkeypat
 def test_online_services_for_a_province_without_local_events(tmp_path, monkeypatch, province):
     text = run(tmp_path, monkeypatch, "05_online_services.ipynb", province=province)
     assert "local events marked: 0" in text and "indicators not fitted (too few comparable years, or a break inside the window): 8" in text
-    assert "PAPI:d8.2 mean share 2018-2019 -> 2020-2024 (described, not tested)" in text
+    assert "PAPI:d8.2 step 2019->2020 vs earlier mean step (described, not tested)" in text
 
 
 def test_online_services_fits_with_two_pre_years_only_when_asked(tmp_path, monkeypatch):

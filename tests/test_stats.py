@@ -207,14 +207,15 @@ def test_snapshot_dates():
 
 def test_its_refuses_two_pre_years_but_describes_before_and_after(panel):
     """PAPI's 2018 redesign leaves two pre-years before 2020: a line through two points fits exactly, so by
-    default nothing is tested; the plain before/after means are given, recomputed here."""
+    default nothing is tested; the step into 2020 is described against the 2018 -> 2019 step, recomputed here."""
     s = series(panel, "PAPI", "d8.1", list(range(2018, 2025)))
     r = its.interrupted(s, "PAPI", "d8.1", 2020)
     assert r["coefficients"] is None and "need 3 and 2" in r["reason"]
     m = r["means"]["mean_share"]
     ba = r["before_after"]
-    assert ba["pre_mean"] == pytest.approx(m[[2018, 2019]].mean()) and ba["post_mean"] == pytest.approx(m[m.index >= 2020].mean())
-    assert ba["difference"] == pytest.approx(ba["post_mean"] - ba["pre_mean"])
+    assert ba["step_into_break"] == pytest.approx(m[2020] - m[2019]) and ba["earlier_steps_mean"] == pytest.approx(m[2019] - m[2018])
+    assert ba["step_minus_drift"] == pytest.approx((m[2020] - m[2019]) - (m[2019] - m[2018])) and ba["n_earlier_steps"] == 1
+    assert ba["steps"][2023] == pytest.approx(m[2023] - m[2022])
 
 
 def test_its_p_values_are_adjusted_across_terms_and_indicators(panel):

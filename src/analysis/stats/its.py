@@ -12,7 +12,8 @@ the yearly mean over provinces, then the segmented regression
 by OLS on the T yearly means with T - 4 residual degrees of freedom and t-based intervals. Nothing is
 estimated from fewer than three pre-years (`min_pre`): a line through two points fits them exactly, so the
 pre-trend, and with it the counterfactual the level change is measured against, cannot be checked. Where
-the fit is refused, `interrupted` still returns the plain before/after means, without a test. The level
+the fit is refused, `interrupted` still returns a description without a test: the step into the break
+year against the earlier year-on-year steps (`before_after`). The level
 term is confounded by design with everything else that changed in the break year (COVID-19, and for PAPI
 the switch to the compiled files): `CONFOUNDED` names those, and p-values are adjusted (Holm) across
 every term of every indicator fitted together (`adjust`). Nothing here is a causal effect.
@@ -105,18 +106,26 @@ def interrupted(s: pd.DataFrame, index: str, indicator: str, break_year: int, ye
 
 
 def before_after(means: pd.DataFrame, break_year: int) -> dict | None:
-    """Mean share of the maximum over the comparable years before the break and from it, and the
-    difference: a description, with no test and no counterfactual (whatever else changed in those years
-    is in it)."""
+    """The step into the break year set against the steps before it, as a description with no test: the
+    mean share of the maximum in each comparable year, its year-on-year changes, the change from the last
+    pre-year to the break year, the mean of the earlier year-on-year changes (the pre-existing drift; one
+    step when there are two pre-years) and the difference between the two. Pooled before/after means
+    would hide a steady trend inside the difference; this shows it. Whatever else changed in the break
+    year (COVID-19, a change of source) is in the step as well."""
     if means.empty:
         return None
-    m = means["mean_share"]
-    pre, post = m[m.index < break_year], m[m.index >= break_year]
-    if pre.empty or post.empty:
+    m = means["mean_share"].sort_index()
+    if break_year not in m.index or (break_year - 1) not in m.index:
         return None
-    span = lambda y: f"{y.min()}-{y.max()}" if y.min() != y.max() else str(y.min())  # noqa: E731
-    return {"pre_years": span(pre.index), "post_years": span(post.index),
-            "pre_mean": float(pre.mean()), "post_mean": float(post.mean()), "difference": float(post.mean() - pre.mean())}
+    steps = m.diff().dropna()
+    earlier = steps[steps.index < break_year]
+    if earlier.empty:
+        return None
+    at = float(m[break_year] - m[break_year - 1])
+    return {"years": f"{int(m.index.min())}-{int(m.index.max())}", "means": {int(y): float(v) for y, v in m.items()},
+            "steps": {int(y): float(v) for y, v in steps.items()}, "step_into_break": at,
+            "earlier_steps_mean": float(earlier.mean()), "n_earlier_steps": len(earlier),
+            "step_minus_drift": at - float(earlier.mean())}
 
 
 def adjust(table: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
