@@ -150,8 +150,37 @@ def test_notebook_09_flags_revised_scores_and_tests_each_variant(panel):
     row = sens.loc[("spearman", "DVC766:clgq", "DVC766:mdhl")]
     assert row["p_holm (late)"] < 0.05 < row["p_holm (early)"] and row["significant"] == "in some variants only"
     assert (sens.loc["pearson", "significant"] == "in none").all()
-    z = (stats.norm.ppf(1 - 0.05 / 6 / 2) + stats.norm.ppf(0.8)) / np.sqrt(34 - 3)
-    assert a["min_detectable_r"].to_numpy() == pytest.approx(np.tanh(z)) and 0.55 < np.tanh(z) < 0.56
+    k = (stats.norm.ppf(1 - 0.05 / 6 / 2) + stats.norm.ppf(0.8)) / np.sqrt(34 - 3)
+    pear, spear = a[a["method"] == "pearson"], a[a["method"] == "spearman"]
+    assert pear["min_detectable_r"].to_numpy() == pytest.approx(np.tanh(k)) and 0.55 < np.tanh(k) < 0.56
+    r = spear["min_detectable_r"].iloc[0]  # Bonett-Wright: z has SE sqrt(1 + r^2/2) / sqrt(n - 3) at that r
+    assert np.arctanh(r) == pytest.approx(k * np.sqrt(1 + r**2 / 2), rel=1e-9) and r > np.tanh(k)
+
+
+def test_notebook_09_influence_recomputed_without_the_outlying_provinces(panel):
+    """Tukey's fences on the online-services component, the rank correlation without those provinces
+    (scipy) and the Holm step over the six pairs, and the leave-one-out range."""
+    from scipy import stats
+    from statsmodels.stats.multitest import multipletests
+
+    from analysis import services2025 as s
+
+    cs = s.cross_section(panel, load_table("provinces"), "2025-10-16")
+    xs, ys = [s.var(s.INDEX, k) for k in s.ONLINE], [s.var(s.INDEX, k) for k in s.OUTCOMES]
+    infl = s.influence(cs.values, cs.reliability, xs, ys).set_index(["method", "x", "y"])
+    x = cs.values["DVC766:clgq"]
+    q1, q3 = np.percentile(x, [25, 75])
+    out = x[(x < q1 - 1.5 * (q3 - q1)) | (x > q3 + 1.5 * (q3 - q1))].index
+    row = infl.loc[("spearman", "DVC766:clgq", "DVC766:mdhl")]
+    assert set(row["outlying_on_x"].split("; ")) == set(out) and len(out) == 4
+    kept = cs.values.drop(index=out)
+    rho, p = stats.spearmanr(kept["DVC766:clgq"], kept["DVC766:mdhl"])
+    assert row["r_without"] == pytest.approx(rho) and row["p_without"] == pytest.approx(p, rel=1e-6)
+    sp = infl.loc["spearman"]
+    assert sp["p_holm_without"].to_numpy() == pytest.approx(multipletests(sp["p_without"], method="holm")[1])
+    loo = [stats.spearmanr(cs.values.drop(index=[c])["DVC766:clgq"], cs.values.drop(index=[c])["DVC766:mdhl"])[0] for c in cs.values.index]
+    assert (row["r_leave_one_out_min"], row["r_leave_one_out_max"]) == pytest.approx((min(loo), max(loo)))
+    assert row["p_holm"] < 0.05 < row["p_holm_without"]  # the significant pair rests on the four provinces
 
 
 # ---- a researcher's table in build_info.json, the run manifest and the site ---------------------------

@@ -110,7 +110,8 @@ def pair_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[
     """Spearman and Pearson for every x-y pair with (1 - alpha) CIs, p adjusted across the pairs of each
     method by Holm and by Benjamini-Hochberg, the provenance of the values used (n_official …), and
     `min_detectable_r`: the smallest |r| detected with 80% power at the level the first Holm step demands
-    (alpha / number of pairs of the method), the honest sensitivity of an adjusted family."""
+    (alpha / number of pairs of the method; Spearman with its own, larger, standard error), the honest
+    sensitivity of an adjusted family."""
     data = values.assign(year=YEAR).set_index("year", append=True)
     xs, ys = [x for x in xs if x in values], [y for y in ys if y in values]
     frames = []
@@ -123,7 +124,7 @@ def pair_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[
         t.insert(0, "method", method)
         t["p_holm"], t["p_bh"] = holm["p_adjusted"].to_numpy(), bh["p_adjusted"].to_numpy()
         m = int(t["p"].notna().sum())
-        t["min_detectable_r"] = [min_detectable_r(int(n), alpha / max(m, 1)) if n == n else np.nan for n in t["n"]]
+        t["min_detectable_r"] = [min_detectable_r(int(n), alpha / max(m, 1), method=method) if n == n else np.nan for n in t["n"]]
         frames.append(t)
     if not frames:
         return pd.DataFrame(columns=["method", "x", "y", "n", "r", "ci_low", "ci_high", "p", "p_holm", "p_bh", "min_detectable_r",
@@ -197,3 +198,37 @@ def sensitivity(variants: dict[str, pd.DataFrame], alpha: float = 0.05) -> pd.Da
     sig = (out.filter(like="p_holm (") < alpha)
     out["significant"] = np.where(sig.all(axis=1), "in every variant", np.where(sig.any(axis=1), "in some variants only", "in none"))
     return out
+
+
+def influence(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[str], min_n: int = 10,
+              alpha: float = 0.05) -> pd.DataFrame:
+    """How much each pair rests on a few provinces. Per pair and method: the provinces whose x lies outside
+    Tukey's fences (1.5 IQR beyond the quartiles; on a bunched component such as online services these are
+    the few provinces that spread it), r and p without them (Holm over the pairs of a method again), and
+    the range of r when any one province is left out (jackknife)."""
+    from statsmodels.stats.multitest import multipletests
+
+    full = pair_table(values, rel, xs, ys, min_n=min_n, alpha=alpha).set_index(["method", "x", "y"])
+    rows = []
+    for x in [x for x in xs if x in values]:
+        q1, q3 = values[x].quantile([0.25, 0.75])
+        fence = 1.5 * (q3 - q1)
+        out = values.index[(values[x] < q1 - fence) | (values[x] > q3 + fence)]
+        kept = values.drop(index=out)
+        t = pair_table(kept, rel.drop(index=out), [x], ys, min_n=min_n, alpha=alpha)
+        for r in t.itertuples(index=False):
+            pair = values[[x, r.y]].dropna()
+            loo = [pair.drop(index=[c])[x].corr(pair.drop(index=[c])[r.y], method=r.method) for c in pair.index]
+            rows.append({"method": r.method, "x": x, "y": r.y, "r": full.loc[(r.method, x, r.y), "r"],
+                         "p_holm": full.loc[(r.method, x, r.y), "p_holm"], "outlying_on_x": "; ".join(sorted(values.index[values.index.isin(out)])),
+                         "n_without": int(r.n), "r_without": float(r.r), "p_without": float(r.p),
+                         "r_leave_one_out_min": float(np.nanmin(loo)), "r_leave_one_out_max": float(np.nanmax(loo))})
+    res = pd.DataFrame(rows)
+    if res.empty:
+        return res
+    res["p_holm_without"] = np.nan
+    for _, g in res.groupby("method"):
+        ok = g["p_without"].notna()
+        if ok.any():
+            res.loc[g.index[ok], "p_holm_without"] = multipletests(g.loc[ok, "p_without"], alpha=alpha, method="holm")[1]
+    return res

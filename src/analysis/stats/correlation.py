@@ -64,12 +64,21 @@ def display_label(variable: str) -> str:
     return f"{text} − {codebook.label(index, minus)[1]}" if minus else text
 
 
-def min_detectable_r(n: int, alpha: float = 0.05, power: float = 0.8) -> float:
-    """Smallest |r| a two-sided test at `alpha` detects with `power` at sample size n (Fisher z)."""
+def min_detectable_r(n: int, alpha: float = 0.05, power: float = 0.8, method: str = "pearson") -> float:
+    """Smallest |r| a two-sided test at `alpha` detects with `power` at sample size n (Fisher z). For
+    Spearman the standard error of z is the Bonett-Wright sqrt((1 + r^2/2)/(n - 3)), which depends on r
+    itself, so r is found by fixed-point iteration (it converges in a few steps: the map is a contraction)."""
     if n <= 3:
         return float("nan")
-    z = (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) / np.sqrt(n - 3)
-    return float(np.tanh(z))
+    k = (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) / np.sqrt(n - 3)
+    r = float(np.tanh(k))
+    if method == "spearman":
+        for _ in range(100):
+            nxt = float(np.tanh(k * np.sqrt(1 + r**2 / 2)))
+            if abs(nxt - r) < 1e-12:
+                break
+            r = nxt
+    return r
 
 
 def effective_alpha(p: pd.Series | np.ndarray, alpha: float = 0.05, adjust: str = "holm") -> float:
@@ -183,7 +192,7 @@ def correlation_table(data: pd.DataFrame, xs: list[str], ys: list[str], method: 
         cis = [fisher_ci(r, int(n), 1 - a_eff, method) for r, n in zip(table.loc[tested, "r"], table.loc[tested, "n"], strict=True)]
         table.loc[tested, "ci_low_adjusted"] = [c[0] for c in cis]
         table.loc[tested, "ci_high_adjusted"] = [c[1] for c in cis]
-        table.loc[tested, "min_detectable_r"] = [min_detectable_r(int(n), a_eff) for n in table.loc[tested, "n"]]
+        table.loc[tested, "min_detectable_r"] = [min_detectable_r(int(n), a_eff, method=method) for n in table.loc[tested, "n"]]
     table["part_whole"] = (table["x_used"] != table["x"]) | (table["y_used"] != table["y"])
     table.attrs.update(adjust=adjust, alpha=alpha, method=method)
     return table
