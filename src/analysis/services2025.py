@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.multitest import multipletests
 
 from .errors import DataError
 from .panel import provenance
@@ -152,14 +153,19 @@ def partial_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: li
     out = pd.DataFrame(rows)
     if out.empty:
         return out
-    from statsmodels.stats.multitest import multipletests
-
-    out["p_holm"] = np.nan
-    for _, g in out.groupby("method"):
-        ok = g["p"].notna()
-        if ok.any():
-            out.loc[g.index[ok], "p_holm"] = multipletests(g.loc[ok, "p"], alpha=alpha, method="holm")[1]
+    out["p_holm"] = holm_by_method(out, "p", alpha)
     out["x_label"], out["y_label"] = out["x"].map(var_label), out["y"].map(var_label)
+    return out
+
+
+def holm_by_method(table: pd.DataFrame, column: str, alpha: float = 0.05) -> pd.Series:
+    """Holm-adjusted `column` within each method's rows (Pearson and Spearman are two views of the same
+    hypotheses, each its own family)."""
+    out = pd.Series(np.nan, index=table.index)
+    for _, g in table.groupby("method"):
+        ok = g[column].notna()
+        if ok.any():
+            out[g.index[ok]] = multipletests(g.loc[ok, column], alpha=alpha, method="holm")[1]
     return out
 
 
@@ -206,8 +212,6 @@ def influence(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[s
     Tukey's fences (1.5 IQR beyond the quartiles; on a bunched component such as online services these are
     the few provinces that spread it), r and p without them (Holm over the pairs of a method again), and
     the range of r when any one province is left out (jackknife)."""
-    from statsmodels.stats.multitest import multipletests
-
     full = pair_table(values, rel, xs, ys, min_n=min_n, alpha=alpha).set_index(["method", "x", "y"])
     rows = []
     for x in [x for x in xs if x in values]:
@@ -224,11 +228,6 @@ def influence(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[s
                          "n_without": int(r.n), "r_without": float(r.r), "p_without": float(r.p),
                          "r_leave_one_out_min": float(np.nanmin(loo)), "r_leave_one_out_max": float(np.nanmax(loo))})
     res = pd.DataFrame(rows)
-    if res.empty:
-        return res
-    res["p_holm_without"] = np.nan
-    for _, g in res.groupby("method"):
-        ok = g["p_without"].notna()
-        if ok.any():
-            res.loc[g.index[ok], "p_holm_without"] = multipletests(g.loc[ok, "p_without"], alpha=alpha, method="holm")[1]
+    if not res.empty:
+        res["p_holm_without"] = holm_by_method(res, "p_without", alpha)
     return res
