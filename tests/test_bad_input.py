@@ -208,6 +208,35 @@ def test_folder_named_like_a_table(tmp_path, ingest_user):
     expect(ingest_user, tmp_path / "t.csv", "a folder")
 
 
+@pytest.mark.parametrize("char", ["\x0b", "\x01", "\x0c"])
+def test_control_character_in_a_text_cell(tmp_path, ingest_user, char):
+    """A vertical tab pasted from Word would break every later Word card and XML file: refused by cell."""
+    expect(ingest_user, write(tmp_path, HEADER + GOOD.replace(",test,", f",te{char}st,")), "control character", "row 2", "'source'")
+
+
+def test_pipe_and_broken_link_in_the_user_folder_are_refused_not_waited_on(tmp_path):
+    import os
+
+    from analysis.sources.user import list_user_files
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(DataError, match="not a regular file") as err:
+        list_user_files(tmp_path)
+    assert "pipe.csv" in str(err.value)
+    (tmp_path / "pipe.csv").unlink()
+    (tmp_path / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    with pytest.raises(DataError, match="broken or looping link"):
+        list_user_files(tmp_path)
+
+
+def test_rank_of_above_the_number_of_provinces(tmp_path, ingest_user):
+    from analysis.sources.user import validate_record
+
+    cells = dict(zip(HEADER.strip().split(","), GOOD.strip().split(",") + [""], strict=False)) | {"rank": 1, "rank_of": 1000}
+    with pytest.raises(DataError, match="rank_of must be at most 63"):
+        validate_record(cells, file="t.csv", row=2)
+
+
 def test_old_xls_workbook(tmp_path, ingest_user):
     expect(ingest_user, write(tmp_path, b"\xd0\xcf\x11\xe0 old excel", name="t.xls"), ".xls", "Save it as .xlsx")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -60,3 +61,23 @@ def test_card_command_writes_a_docx_on_demand(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "analysis", "card", "--province", "Binh Duong", "--year", "2005"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "2011" in bad.stderr
+
+
+def test_card_command_refuses_a_year_without_a_value_and_outputs_over_the_project(tmp_path):
+    """2023 has no PAPI score for Bình Dương: status 2 with the years that have one (no silent other year);
+    an --output inside the published reports or data is refused, and an unwritable one is a clear error."""
+    from analysis.runner.run import reports_dir
+
+    def card(*extra):
+        return subprocess.run([sys.executable, "-m", "analysis", "card", "--province", "Binh Duong", *extra],
+                              capture_output=True, text=True, timeout=300)
+
+    missing = card("--year", "2023", "--output", str(tmp_path / "x.docx"))
+    assert missing.returncode == 2 and "no PAPI value for Bình Dương in 2023" in missing.stderr and "2022, 2024" in missing.stderr
+    assert not (tmp_path / "x.docx").exists()
+    target = reports_dir() / "latest" / "site" / "index.docx"
+    over = card("--year", "2020", "--output", str(target))
+    assert over.returncode == 2 and "inside the project's data or published reports" in over.stderr and not target.exists()
+    for bad, words in ((tmp_path / "x.md", ".docx"), (Path("/proc/x.docx"), "cannot write the card")):
+        r = card("--year", "2020", "--output", str(bad))
+        assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr

@@ -138,6 +138,9 @@ def test_notebook_09_flags_revised_scores_and_tests_each_variant(panel):
     provinces = load_table("provinces")
     early, late = s.cross_section(panel, provinces, "2025-10-11"), s.cross_section(panel, provinces, "2025-10-16")
     flagged = s.revisions(early, late, 10.0)
+    for bad in (-5.0, 0, 101, "ten"):
+        with pytest.raises(DataError, match="revision_share"):
+            s.revisions(early, late, bad)
     comps = [c for c in late.values.columns if not c.endswith(":total")]
     maxima = {c: {"clgq": 12, "tttt": 10, "mdsh": 22, "mdhl": 18, "tdgq": 20, "ckmb": 18}[c.split(":")[1]] for c in comps}
     moved = (late.values[comps] - early.values[comps]).abs()

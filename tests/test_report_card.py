@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 
+import pandas as pd
 import pytest
 
 from analysis import load_table
@@ -273,3 +274,22 @@ def test_all_cards_give_the_same_cards_as_one_at_a_time(panel, provinces):
         assert render(every[(code, year)], "vi") == render(one, "vi")
         assert card_results(every[(code, year)]) == card_results(one)
     assert all(not c.notes or not any(n.startswith("fallback") for n in c.notes) for c in every.values())
+
+
+def test_a_researchers_row_is_never_credited_to_the_publisher(panel, provinces):
+    """A user row of a reported index (PAR INDEX) is not what the Ministry published: it gives no card year
+    of its own and never appears as the card's score or rank."""
+    from analysis.report_card import build_cards, card_years
+
+    par = panel[(panel["index"] == "PAR_INDEX") & (panel["indicator"] == "total") & (panel["province_code"] == "06")
+                & (panel["year"] == 2022)].iloc[0]
+    mine = par.copy()
+    mine[["value", "rank", "rank_of", "reliability", "source_ref", "year"]] = [99.9, 1, 63, "user", "my survey", 2023]
+    other = mine.copy()
+    other[["province_code", "province", "year"]] = ["74", "Bình Dương", 2016]  # a province-year the Ministry never scored
+    with_user = pd.concat([panel, pd.DataFrame([mine, other])], ignore_index=True)
+    years = card_years(with_user, "PAR_INDEX")
+    assert 2023 not in years.get("06", []) and 2016 not in years.get("74", [])
+    card = build_cards(with_user, provinces, 2022, "PAR_INDEX", codes=["06"])["06"]
+    text = render(card, "en")
+    assert "99.90" not in text and "my survey" not in text and "79.35" in text

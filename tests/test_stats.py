@@ -402,3 +402,9 @@ def test_like_for_like_series_rebuilds_the_total_from_comparable_parts(panel):
     assert len(bd) == 23 and got == pytest.approx(expected, abs=1e-9)
     assert abs(expected - bd["value"].sum()) > 0.1  # without the rescale the d5 leaves would lose a third of their weight
     assert set(lfl["scale_max"]) == {sum(max2018.values())}
+
+
+@pytest.mark.parametrize(("pre", "post"), [(-1, 2), (1, 2), (3, 0)])
+def test_its_refuses_windows_too_short_to_have_a_trend(panel, pre, post):
+    with pytest.raises(DataError, match="at least 2 comparable years on each side"):
+        its.interrupted(series(panel, "PAPI", "d8.1", list(range(2018, 2025))), "PAPI", "d8.1", 2020, min_pre=pre, min_post=post)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import paths
 from .errors import DataError
 
 
@@ -89,23 +90,48 @@ def _card(args: argparse.Namespace) -> int:
     offers without a Word file (years other than the latest) are made here on demand."""
     from . import load_panel, load_table
     from .notebook import setup
-    from .report_card import build_card, render
+    from .report_card import build_card, card_years, render
     from .runner.run import reports_dir
 
     setup()  # the notebooks' plain, deterministic chart style
     card = build_card(load_panel(), load_table("provinces"), args.province, args.year, args.index)
+    if card.year != args.year:  # a card of another year than asked is the notebooks' choice, not this command's
+        years = card_years(load_panel(), card.index).get(card.province_code, [])
+        raise DataError(f"no {card.index} value for {card.province} in {args.year}", column="year", value=args.year,
+                        hint=f"Years with a value: {', '.join(map(str, years)) or 'none'}")
     ext = "docx" if args.format == "docx" else "md"
     out = Path(args.output) if args.output else reports_dir() / "cards" / f"{card.province_code}-{card.index}-{card.year}-{args.language}.{ext}"
-    if args.format == "docx":
-        from .docx_card import write_docx
+    _check_output(out, ext)
+    try:
+        if args.format == "docx":
+            from .docx_card import write_docx
 
-        write_docx(card, out, args.language)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render(card, args.language), encoding="utf-8")
-    note = f" (no {args.index} value for {args.year}; the card uses {card.year})" if card.year != args.year else ""
-    print(f"{card.province}, {card.index} {card.year}{note}: {out}")
+            write_docx(card, out, args.language)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(render(card, args.language), encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot write the card: {exc.strerror or exc}", file=out) from exc
+    print(f"{card.province}, {card.index} {card.year}: {out}")
     return 0
+
+
+def _check_output(out: Path, ext: str) -> None:
+    """A card file goes anywhere but over the project's data and published reports (a mistyped --output must
+    not replace the site's home page), and carries the extension of its format."""
+    from .runner.run import reports_dir
+
+    if out.suffix.lower() != f".{ext}":
+        raise DataError(f"the output file must end in .{ext}", column="--output", value=str(out))
+    target = out.resolve()
+    guarded = [paths.processed_dir(), paths.raw_dir(), reports_dir() / "latest", reports_dir() / "runs"]
+    for folder in guarded:
+        folder = folder.resolve()
+        if target == folder or folder in target.parents:
+            raise DataError("the card would be written inside the project's data or published reports", column="--output",
+                            value=str(out), hint=f"Write it elsewhere, e.g. {reports_dir() / 'cards'}")
+    if target.exists() and not target.is_file():
+        raise DataError("the output exists and is not a file", column="--output", value=str(out))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ class DataError(Exception):
         self.file = str(file) if file is not None else None
         self.row = row
         self.column = column
-        self.value = value
+        self.value = value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value  # 95.0, not np.float64(95.0)
         self.hint = hint
         super().__init__(self.__str__())
 

@@ -50,7 +50,7 @@ from . import paths
 from .errors import DataError
 from .i18n import fmt_number, fmt_rank, index_short, join, reliability, strip_unit
 from .panel import codebook
-from .panel.codebook import INDEX_LABELS, RANKING_RELIABILITY, label
+from .panel.codebook import INDEX_LABELS, PUBLISHED_RELIABILITY, RANKING_RELIABILITY, label
 from .registry import VINTAGE_34, Registry
 from .stats.breaks import like_for_like
 
@@ -670,7 +670,7 @@ def card_years(panel: pd.DataFrame, index: str) -> dict[str, list[int]]:
     if info is not None and info["ranked"]:
         rows = rows[(rows["indicator"] == "total") & rows["reliability"].isin(RANKING_RELIABILITY)]
     else:
-        rows = rows[rows["indicator"].isin(["total", "total_rank"])]
+        rows = rows[rows["indicator"].isin(["total", "total_rank"]) & rows["reliability"].isin(PUBLISHED_RELIABILITY)]
     return {str(c): sorted({int(y) for y in g["year"]}) for c, g in rows.groupby("province_code")}
 
 
@@ -742,10 +742,11 @@ def _reported_cards(panel: pd.DataFrame, provinces: pd.DataFrame, index: str,
     reported with its source."""
     table = provinces[provinces["vintage"] != VINTAGE_34].set_index("province_code", drop=False)  # codes unique per vintage
     ann = _annual(panel)
-    mine = ann[ann["index"] == index]
+    # what the publisher said, directly or as quoted: a researcher's row of the same index is not credited to it
+    mine = ann[(ann["index"] == index) & ann["reliability"].isin(PUBLISHED_RELIABILITY)]
     heads = ann[ann["index"] != index]
     nat = panel[(panel["province_code"] == "00") & (panel["index"] == index) & (panel["indicator"] == "total")
-                & (panel["date"].fillna("") == "")].set_index("year")
+                & (panel["date"].fillna("") == "") & panel["reliability"].isin(PUBLISHED_RELIABILITY)].set_index("year")
     years_by = card_years(panel, index)
     codes = {c for c, _ in wanted}
     mine, heads = mine[mine["province_code"].isin(codes)], _headline_rows(heads[heads["province_code"].isin(codes)])

@@ -174,6 +174,9 @@ def revisions(earlier: CrossSection, later: CrossSection, share: float = 10.0) -
     two cut-offs a few days apart: a score accumulated over ten months does not move that much in a week
     by new dossiers alone, so such a move is flagged as a possible revision of the score (the total is
     left out: it moves with its components). Rows: province code and name, variable, both values, move."""
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 100:
+        raise DataError("revision_share must be a percentage of the maximum above 0 and at most 100", column="revision_share",
+                        value=share)
     both = later.values.index.intersection(earlier.values.index)
     rows = []
     for v in later.values.columns:

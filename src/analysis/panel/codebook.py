@@ -34,6 +34,9 @@ RANKING_RELIABILITY = {"official", "compiled"}
 """The rows a full panel's ranks are computed among: the publisher's own values (official workbooks and
 their compilations). Reported and user values of PAPI or PCI are shown beside them but never ranked, so
 they cannot change a published rank, rank_of or quartile."""
+PUBLISHED_RELIABILITY = {"official", "compiled", "reported"}
+"""The rows a card may attribute to a publisher: its own values and values quoted from its publications.
+A researcher's (`user`) and the project's (`derived`) rows are never shown as what a publisher said."""
 
 MIN_QUARTILE_N = 4
 """No quartile group is assigned when fewer units than this are ranked."""

@@ -38,11 +38,12 @@ def _expected_scale(df: pd.DataFrame) -> pd.Series:
     return exp.isna() | np.isclose(df["scale_max"].fillna(exp), exp)
 
 
+FIRST_YEAR, LAST_YEAR = 2005, 2030  # the first PCI year; a margin for the indices to come
 CANDIDATES = pa.DataFrameSchema(
     {
         "province_code": pa.Column(str, pa.Check.str_matches(r"^\d{2}$")),
         "vintage": pa.Column(str, pa.Check.isin(VINTAGES)),
-        "year": pa.Column("Int64", pa.Check.in_range(2005, 2030)),
+        "year": pa.Column("Int64", pa.Check.in_range(FIRST_YEAR, LAST_YEAR)),
         "index": pa.Column(str, pa.Check.str_matches(INDEX_PATTERN)),
         "indicator": pa.Column(str, pa.Check.str_matches(INDICATOR_PATTERN)),
         "value": pa.Column(float, pa.Check(np.isfinite, element_wise=True, error="value must be a finite number")),
@@ -69,7 +70,7 @@ PANEL = pa.DataFrameSchema(
         "province_code": pa.Column(str, pa.Check.str_matches(r"^\d{2}$")),
         "vintage": pa.Column(str, pa.Check.isin(VINTAGES)),
         "province": pa.Column(str, pa.Check.str_length(min_value=2)),
-        "year": pa.Column("Int64", pa.Check.in_range(2005, 2030)),
+        "year": pa.Column("Int64", pa.Check.in_range(FIRST_YEAR, LAST_YEAR)),
         "index": pa.Column(str, pa.Check.str_matches(INDEX_PATTERN)),
         "indicator": pa.Column(str, pa.Check.str_matches(INDICATOR_PATTERN)),
         "value": pa.Column(float, pa.Check(np.isfinite, element_wise=True)),

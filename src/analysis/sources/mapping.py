@@ -36,10 +36,12 @@ import pandas as pd
 import yaml
 
 from ..errors import DataError
+from ..panel.schema import FIRST_YEAR, LAST_YEAR
 from .common import obs_frame
 from .user import (
     _INDEX,
     _INDICATOR,
+    MAX_RANK_OF,
     VINTAGES,
     Skipped,
     _read_csv_rows,
@@ -69,6 +71,16 @@ def _text(m: Path, key: str, v: Any, required: bool = True) -> str | None:
     if not isinstance(v, str) or not v.strip():
         raise _fail(m, key, "expected text", v)
     return v.strip()
+
+
+def _note(m: Path, key: str, v: Any) -> str:
+    """A note as text. Anything else is refused before it is turned into text: a nested YAML structure built
+    from aliases is small in the file and can be gigabytes as text."""
+    if v is None:
+        return ""
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        raise _fail(m, key, "expected text", type(v).__name__)
+    return str(v)
 
 
 def _constant_or_column(m: Path, key: str, v: Any) -> tuple[str, Any]:
@@ -117,8 +129,8 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
     spec["year"] = _constant_or_column(mapping, "year", doc["year"])
     if spec["year"][0] == "constant":
         y = spec["year"][1]
-        if isinstance(y, bool) or not isinstance(y, int) or not 1990 <= y <= 2100:
-            raise _fail(mapping, "year", "year must be a whole number between 1990 and 2100, or {column: <name>}", y)
+        if isinstance(y, bool) or not isinstance(y, int) or not FIRST_YEAR <= y <= LAST_YEAR:
+            raise _fail(mapping, "year", f"year must be a whole number between {FIRST_YEAR} and {LAST_YEAR}, or {{column: <name>}}", y)
     spec["date"] = None if doc.get("date") is None else _constant_or_column(mapping, "date", doc["date"])
     if spec["date"] and spec["date"][0] == "constant" and not _valid_date(str(spec["date"][1])):
         raise _fail(mapping, "date", "date must be YYYY, YYYY-MM or YYYY-MM-DD", spec["date"][1])
@@ -127,7 +139,7 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
         raise _fail(mapping, "vintage", f"vintage must be {' or '.join(VINTAGES)}", spec["vintage"],
                     hint="gso-2008: the 63 provinces until 30 June 2025; gso-2025: the 34 from 1 July 2025")
     spec["source"] = _text(mapping, "source", doc.get("source"), required=False)
-    spec["note"] = "" if doc.get("note") is None else str(doc["note"])
+    spec["note"] = _note(mapping, "note", doc.get("note"))
     skip = doc.get("skip") or []
     if not isinstance(skip, list) or not all(isinstance(x, str) for x in skip):
         raise _fail(mapping, "skip", "expected a list of province cells to skip", skip)
@@ -158,11 +170,13 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
         entry["source"] = _text(mapping, f"{where}.source", v.get("source"), required=False) or spec["source"]
         if entry["source"] is None:
             raise _fail(mapping, f"{where}.source", "no source: give `source` for the table or for this value")
-        entry["note"] = str(v.get("note") or spec["note"])
+        entry["note"] = _note(mapping, f"{where}.note", v.get("note")) or spec["note"]
         entry["rank_column"] = _text(mapping, f"{where}.rank_column", v.get("rank_column"), required=False)
         rank_of = v.get("rank_of")
         if rank_of is not None:
             _positive_int(mapping, f"{where}.rank_of", rank_of)
+            if rank_of > MAX_RANK_OF:
+                raise _fail(mapping, f"{where}.rank_of", f"rank_of must be at most {MAX_RANK_OF} (the provinces an index can rank)", rank_of)
         entry["rank_of"] = rank_of
         entry["key"] = where
         spec["values"].append(entry)

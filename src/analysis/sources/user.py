@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import re
+import stat
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..manifest import sha256_file
+from ..panel.schema import FIRST_YEAR, LAST_YEAR
 from .common import decimals_tolerance, obs_frame, parse_number
 
 REQUIRED = ["province", "year", "index", "indicator", "value", "unit", "source", "note"]
@@ -95,6 +97,9 @@ def list_user_files(folder: Path) -> tuple[list[Path], list[Skipped]]:
             skipped.append(Skipped(path, "hidden file; ignored"))
         elif path.is_dir():
             skipped.append(Skipped(path, "a folder: only files directly in the user folder are read; ignored"))
+        elif not _regular_file(path):
+            raise DataError("not a regular file: a pipe, socket, device or a broken or looping link", file=path, value=name,
+                            hint="Copy the table itself into the user folder (reading a pipe would wait for ever)")
         elif path.suffix.lower() in (*TABLE_SUFFIXES, ".xls"):
             tables.append(path)
         else:
@@ -247,8 +252,32 @@ def _records(path: Path, label: str, rows: list[list[Any]]) -> list[dict[str, An
     return recs
 
 
+def _regular_file(path: Path) -> bool:
+    """A file that can be read to its end: not a FIFO (a reader would block), socket or device, and not a
+    broken or looping link."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_RANK_OF = 63  # the most provinces any index has ranked (63 until June 2025, 34 after)
+
+
 def _text(v: Any) -> str:
     return "" if v is None else str(v).strip()
+
+
+def _clean_text(cells: dict[str, Any], field: str, *, file: str, row: int, column: str) -> str:
+    """A text cell without control characters: a vertical tab or form feed pasted from Word is invisible in
+    a spreadsheet but breaks the Word card and XML of every later run, so it is refused here, by cell."""
+    text = _text(cells.get(field))
+    bad = _CONTROL.search(text)
+    if bad:
+        raise DataError(f"{field} contains a control character (U+{ord(bad.group()):04X})", file=file, row=row, column=column,
+                        value=text, hint="Retype the cell or paste it as plain text")
+    return text
 
 
 def validate_record(cells: dict[str, Any], *, file: str, row: int, where: dict[str, str] | None = None) -> dict[str, Any]:
@@ -262,8 +291,8 @@ def validate_record(cells: dict[str, Any], *, file: str, row: int, where: dict[s
         return where.get(field, field)
 
     year_v = parse_number(cells.get("year"), file=file, row=row, column=col("year"))
-    if year_v is None or not 1990 <= year_v <= 2100 or year_v != int(year_v):
-        raise DataError("year must be a whole number between 1990 and 2100", file=file, row=row, column=col("year"),
+    if year_v is None or not FIRST_YEAR <= year_v <= LAST_YEAR or year_v != int(year_v):
+        raise DataError(f"year must be a whole number between {FIRST_YEAR} and {LAST_YEAR}", file=file, row=row, column=col("year"),
                         value=cells.get("year"))
     index = _text(cells.get("index"))
     if not _INDEX.match(index):
@@ -277,8 +306,9 @@ def validate_record(cells: dict[str, Any], *, file: str, row: int, where: dict[s
     if value is None:
         raise DataError("value is empty", file=file, row=row, column=col("value"),
                         hint="Leave out rows with no published value; never write 0 for missing")
+    text = {f: _clean_text(cells, f, file=file, row=row, column=col(f)) for f in ("province", "unit", "source", "note")}
     for field in ("unit", "source"):
-        if not _text(cells.get(field)):
+        if not text[field]:
             raise DataError(f"{field} is empty", file=file, row=row, column=col(field))
     date = _text(cells.get("date"))
     if date and not _valid_date(date):
@@ -290,14 +320,17 @@ def validate_record(cells: dict[str, Any], *, file: str, row: int, where: dict[s
     scale = parse_number(cells.get("scale_max"), file=file, row=row, column=col("scale_max"))
     rank = parse_number(cells.get("rank"), file=file, row=row, column=col("rank"))
     rank_of = cells.get("rank_of")
+    if rank_of is not None and rank_of > MAX_RANK_OF:
+        raise DataError(f"rank_of must be at most {MAX_RANK_OF} (the provinces an index can rank)", file=file, row=row,
+                        column=col("rank_of"), value=rank_of)
     if rank is not None and (rank != int(rank) or rank < 1 or (rank_of is not None and rank > rank_of)):
         raise DataError(f"a rank must be a whole number from 1{f' to {rank_of}' if rank_of else ''}", file=file, row=row,
                         column=col("rank"), value=cells.get("rank"))
     return {
-        "province_raw": _text(cells.get("province")), "vintage": vintage or None, "year": int(year_v), "index": index,
+        "province_raw": text["province"], "vintage": vintage or None, "year": int(year_v), "index": index,
         "indicator": indicator, "value": value, "scale_max": scale, "method_version": "", "date": date or None,
         "rank": None if rank is None else int(rank), "rank_of": None if rank is None else rank_of, "grade": None,
-        "note": f"{_text(cells.get('unit'))}; {_text(cells.get('note'))}".strip("; "), "source_ref": _text(cells.get("source")),
+        "note": f"{text['unit']}; {text['note']}".strip("; "), "source_ref": text["source"],
         "_file": file, "_row": row, "_column": col("value"), "_tol": decimals_tolerance(cells.get("value")),
     }
 

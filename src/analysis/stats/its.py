@@ -30,6 +30,7 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
+from ..errors import DataError
 from ..panel import codebook
 from .common import provenance, share_of_max
 
@@ -89,6 +90,10 @@ def interrupted(s: pd.DataFrame, index: str, indicator: str, break_year: int, ye
     and the documented (comparable) breaks inside the window as caveats: PAPI's switch from the official
     workbooks to the compiled files falls exactly on 2020, so a level change there is also a change of
     source."""
+    if min_pre < 2 or min_post < 2:  # fewer points than the segment's parameters: the "trend" would be the step itself
+        raise DataError("an interrupted time series needs at least 2 comparable years on each side of the break "
+                        "(3 before it by default)", column="min_pre_years" if min_pre < 2 else "min_post_years",
+                        value=min_pre if min_pre < 2 else min_post)
     years = sorted(years or s["year"].unique())
     window, cut = comparable_window(index, indicator, [y for y in years if y in set(s["year"])], break_year)
     means = yearly_means(s[s["year"].isin(window)], balanced) if window else pd.DataFrame()
