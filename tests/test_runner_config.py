@@ -26,6 +26,7 @@ def write(workdir: Path, text: str) -> Path:
 
 # (config text, words the message must contain)
 BAD = {
+    "duplicate key": ("runs:\n  - notebook: ok.ipynb\n    timeout: 1\n    timeout: 300\n", ["not valid YAML", "found the key 'timeout' twice", "line 4"]),
     "unknown placeholder": ("runs:\n  - notebook: ok.ipynb\n    name: ok-{nope}\n", ["unknown placeholder {nope}", "Known placeholders: label, x"]),
     "attribute placeholder": ("runs:\n  - notebook: ok.ipynb\n    name: ok-{label.__class__}\n", ["unknown placeholder"]),
     "format spec in name": ("runs:\n  - notebook: ok.ipynb\n    name: ok-{x:>99999999}\n    parameters: {x: 2}\n", ["no format"]),

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from tqdm import tqdm
 
-from . import paths
+from . import paths, yamlio
 from .errors import DataError
 
 RELIABILITY_ORDER = {"official": 0, "compiled": 1, "reported": 2, "user": 3, "derived": 4}
@@ -66,7 +66,7 @@ def load_manifest(path: Path | None = None) -> list[Source]:
     """Read and check the manifest: unique ids and paths, known keys, a 64-hex sha256 each."""
     path = path or paths.manifest_path()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataError("manifest not found", file=path) from exc
     except yaml.YAMLError as exc:

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .. import paths
+from .. import paths, yamlio
 from ..errors import DataError
 
 UNITS = {"points", "percent", "percent_of_max", "index_0_1", "count", "rank"}
@@ -93,7 +93,7 @@ def parse_codebook(path: Path) -> Codebook:
     """Read and validate the codebook source. Every reference must resolve: a part is a listed indicator of
     the same index, a break names a known index and indicators, units are from the documented set."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataError("codebook source not found", file=path) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

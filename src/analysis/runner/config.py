@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from .. import paths
+from .. import paths, yamlio
 from ..errors import DataError
 from .params import notebook_parameters, validate_parameters
 
@@ -123,7 +123,7 @@ def _name(pattern: Any, values: dict[str, Any], path: Path, row: int) -> str:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        doc = yamlio.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataError("run config not found", file=path) from exc
     except (OSError, UnicodeDecodeError) as exc:

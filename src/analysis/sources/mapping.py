@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from .. import yamlio
 from ..errors import DataError
 from ..panel.schema import FIRST_YEAR, LAST_YEAR
 from .common import obs_frame
@@ -99,7 +100,7 @@ def _constant_or_column(m: Path, key: str, v: Any) -> tuple[str, Any]:
 def load_mapping(mapping: Path) -> dict[str, Any]:
     """Read and check a mapping file; returns the normalised spec. Errors name the mapping file and key."""
     try:
-        doc = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+        doc = yamlio.safe_load(mapping.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise DataError(f"mapping is not valid UTF-8 YAML: {exc}", file=mapping) from exc
     if not isinstance(doc, dict):
