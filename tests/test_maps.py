@@ -72,3 +72,25 @@ def test_unknown_language_is_refused(vintages):
     with pytest.raises(ValueError, match="language"):
         maps.choropleth(ax, geo, values, key, "test", language="fr")
     plt.close(fig)
+
+
+def test_simplified_boundaries_keep_every_islet_and_stay_within_a_pixel():
+    """The drawn boundaries are simplified (0.005°) to keep the site small: every part of the raw file
+    inside the archipelago boxes is still there, and no boundary moves by a pixel (Hausdorff distance per province)."""
+    import geopandas as gpd
+
+    provinces = load_table("provinces")
+    raw = gpd.read_file(maps._path("boundaries_63")).set_crs("EPSG:4326", allow_override=True)
+    simple = maps.boundaries_63(Registry(provinces))
+    raw_parts, simple_parts = raw.geometry.explode(index_parts=False), simple.geometry.explode(index_parts=False)
+    for x0, y0, x1, y1 in BOXES.values():
+        from shapely.geometry import box
+
+        assert simple_parts.intersects(box(x0, y0, x1, y1)).sum() == raw_parts.intersects(box(x0, y0, x1, y1)).sum() > 10
+    assert simple.geometry.count_coordinates().sum() < raw.geometry.count_coordinates().sum() / 4
+    import warnings
+
+    with warnings.catch_warnings():  # the distance is wanted in degrees, the unit of the tolerance and of the map's pixels
+        warnings.filterwarnings("ignore", message="Geometry is in a geographic CRS")
+        moved = raw.geometry.reset_index(drop=True).hausdorff_distance(simple.geometry.reset_index(drop=True))  # same rows, same order
+    assert len(moved) == 63 and moved.max() < 0.02  # one pixel of a 16°-wide map is about 0.02°

@@ -29,6 +29,10 @@ ARCHIPELAGOS: dict[str, tuple[tuple[float, float, float, float], dict[str, str]]
 }
 # The frame of every map: the mainland and both archipelagos (the files reach 102.14-116.95°E, 6.95-23.39°N).
 EXTENT = (101.8, 6.4, 117.6, 23.7)
+# Boundaries are simplified to 0.005° (about 500 m): on a map 16° wide one pixel is about 0.02°, so nothing
+# visible changes, but the SVG of a map falls from 5 MB to under 1 MB (the site must stay under 40 MB).
+# Topology is preserved, so no islet of either archipelago disappears (tests/test_maps.py counts them).
+SIMPLIFY_DEG = 0.005
 
 
 def _path(source_id: str) -> str:
@@ -41,7 +45,7 @@ def boundaries_63(registry: Registry) -> gpd.GeoDataFrame:
                           for n in g["ten_tinh"]]
     if g["province_code"].nunique() != 63:
         raise ValueError("63-province boundaries do not match 63 distinct provinces")
-    return g[["province_code", "geometry"]].set_crs("EPSG:4326", allow_override=True)
+    return _simplified(g)
 
 
 def boundaries_34(registry: Registry) -> gpd.GeoDataFrame:
@@ -51,7 +55,12 @@ def boundaries_34(registry: Registry) -> gpd.GeoDataFrame:
                                            column="ten_tinh") for n in g["ten_tinh"]]
     if g["province_code"].nunique() != 34:
         raise ValueError("34-province boundaries do not match 34 distinct provinces")
-    return g[["province_code", "geometry"]].set_crs("EPSG:4326", allow_override=True)
+    return _simplified(g)
+
+
+def _simplified(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    g = g[["province_code", "geometry"]].set_crs("EPSG:4326", allow_override=True)
+    return g.assign(geometry=g.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True))
 
 
 @contextmanager
