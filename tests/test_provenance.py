@@ -156,8 +156,10 @@ def test_notebook_09_flags_revised_scores_and_tests_each_variant(panel):
     k = (stats.norm.ppf(1 - 0.05 / 6 / 2) + stats.norm.ppf(0.8)) / np.sqrt(34 - 3)
     pear, spear = a[a["method"] == "pearson"], a[a["method"] == "spearman"]
     assert pear["min_detectable_r"].to_numpy() == pytest.approx(np.tanh(k)) and 0.55 < np.tanh(k) < 0.56
-    r = spear["min_detectable_r"].iloc[0]  # Bonett-Wright: z has SE sqrt(1 + r^2/2) / sqrt(n - 3) at that r
-    assert np.arctanh(r) == pytest.approx(k * np.sqrt(1 + r**2 / 2), rel=1e-9) and r > np.tanh(k)
+    r = spear["min_detectable_r"].iloc[0]  # critical value under the null, spread under the alternative (Bonett-Wright)
+    za, zb = stats.norm.ppf(1 - 0.05 / 6 / 2), stats.norm.ppf(0.8)
+    assert np.arctanh(r) * np.sqrt(34 - 3) == pytest.approx(za + zb * np.sqrt(1 + r**2 / 2), rel=1e-9)
+    assert np.tanh(k) < r < 0.57
 
 
 def test_notebook_09_influence_recomputed_without_the_outlying_provinces(panel):

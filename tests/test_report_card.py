@@ -126,7 +126,7 @@ def test_card_leads_with_margin_counts_and_like_for_like_rank(binh_duong_2020):
     assert "this rank change includes the break in E-responsiveness" in en
     assert "Source change: the 2019 scores are official, the 2020 scores compiled" in en
     # the verdict is on the like-for-like change; the published change, which contains the break, gets none
-    assert "-1.69; national +0.01; margin ±1.10: down" in en and "it contains the break, so no up or down" in en
+    assert "-1.69; national +0.01; margin ±1.10, that of the full total: down" in en and "it contains the break, so no up or down" in en
 
 
 def test_the_total_verdict_follows_the_like_for_like_change(panel, provinces):
@@ -165,8 +165,12 @@ def test_footnotes_name_the_rows_each_margin_rule_applied_to(panel, provinces):
         ok = cb.comparable("PAPI", ind, 2019, 2022, relative=True)[0] and cb.comparable("PAPI", ind, 2019, 2021, relative=True)[0]
         assert r["margin_basis"] == ("own_proxy" if ok else "threshold"), ind
     en = render(card, "en")
-    notes = [line for line in en.splitlines() if line.startswith("_") and "Applies to" in line]
-    assert len(notes) == 2 and "Applies to: Total; Transparency" in notes[0]
+    own = [line for line in en.splitlines() if line.startswith("_") and "Applies to" in line]
+    assert len(own) == 1 and "Applies to: Total; Transparency" in own[0]
+    threshold = next(line for line in en.splitlines() if line.startswith("_Margin of error: a change smaller than the threshold"))
+    for ind, r in used[used["margin_basis"] == "threshold"].iterrows():  # each row it judged, with its own threshold
+        assert f"{cb.label('PAPI', ind)[1]} {r['margin']:.2f}" in threshold
+    assert "Total 1.03" not in threshold  # the total was judged by its own SE, so its threshold is not printed
 
 
 def test_rank_band_and_published_rank(panel, binh_duong_2020):

@@ -62,6 +62,7 @@ QUARTILE = {
     "en": {1: "top quartile", 2: "upper-middle quartile", 3: "lower-middle quartile", 4: "bottom quartile"},
 }
 TOTAL_LABEL = {"vi": "Tổng điểm", "en": "Total"}
+DIMENSIONS_LABEL = {"vi": "nội dung", "en": "dimensions"}
 # Numbers arrive formatted (fmt_number), so the templates carry no format specifications.
 TEXT = {
     "vi": {
@@ -83,7 +84,7 @@ TEXT = {
         "common": "trong {n} tỉnh có điểm cả hai năm: thứ {before} → {now}, {delta}",
         "change_break": ("Tổng điểm công bố thay đổi {change} (trung bình cả nước {national}); thay đổi này gồm cả phần gián đoạn "
                          "nên không đánh giá tăng hay giảm."),
-        "lfl_verdict": "; biên sai số ±{margin}: {status}",
+        "lfl_verdict": "; biên sai số ±{margin}, của tổng điểm đầy đủ: {status}",
         "applies": " Áp dụng cho: {items}.",
         "other": "Các chỉ số khác của tỉnh",
         "none": "Không có chỉ số khác trong dữ liệu đến năm {year}.",
@@ -112,7 +113,7 @@ TEXT = {
         "official": "Thứ hạng công bố: {rank}/{of} ({source}); thứ hạng trên thẻ được tính từ điểm số.",
         "fewer": ("Năm {year} chỉ {n}/{total} tỉnh, thành phố có điểm công bố (không có: {missing}); thứ hạng được tính "
                   "trong {n} tỉnh và có thể khác thứ hạng chính thức."),
-        "margin": ("Biên sai số: thay đổi nhỏ hơn ngưỡng (tổng điểm {t_total}; nội dung {t_min}–{t_max} điểm) "
+        "margin": ("Biên sai số: thay đổi nhỏ hơn ngưỡng ({thresholds} điểm) "
                    "được coi là gần như không đổi; ngưỡng = 1,96 × √2 × sai số chuẩn trung vị do nhóm nghiên cứu công bố ({basis})."),
         "margin_default": "Biên sai số: không có sai số chuẩn công bố; thay đổi nhỏ hơn {t} điểm (1% điểm tối đa) được coi là gần như không đổi.",
         "margin_own": "Thay đổi được so với biên sai số của chính tỉnh: 1,96 × √(sai số chuẩn năm trước² + năm nay²).",
@@ -156,7 +157,7 @@ TEXT = {
                    "{above} above the national mean, {below} below."),
         "common": "among the {n} provinces scored in both years: {before} → {now}, {delta}",
         "change_break": "Published total change {change} (national mean {national}); it contains the break, so no up or down is read from it.",
-        "lfl_verdict": "; margin ±{margin}: {status}",
+        "lfl_verdict": "; margin ±{margin}, that of the full total: {status}",
         "applies": " Applies to: {items}.",
         "other": "The province's other indices",
         "none": "No other index in the data up to {year}.",
@@ -186,7 +187,7 @@ TEXT = {
         "official": "Published rank: {rank} of {of} ({source}); the card's rank is computed from the scores.",
         "fewer": ("In {year} only {n} of {total} provinces have a published score (missing: {missing}); ranks are computed "
                   "among these {n} and may differ from the official rank."),
-        "margin": ("Margin of error: a change smaller than the threshold (total {t_total}; dimensions {t_min}–{t_max} "
+        "margin": ("Margin of error: a change smaller than the threshold ({thresholds} "
                    "points) counts as about unchanged; threshold = 1.96 × √2 × the median standard error published ({basis})."),
         "margin_default": "Margin of error: no published standard errors; a change below {t} points (1% of the maximum) counts as about unchanged.",
         "margin_own": "Changes are set against the province's own margin: 1.96 × √(previous SE² + current SE²).",
@@ -969,27 +970,31 @@ def footnotes(card: Card, lang: str) -> list[str]:
     if unc:
         # the margin rules this card actually applied, each with the rows it applied to
         col = 0 if lang == "vi" else 1
-        used: dict[str, list[str]] = {}
+        used: dict[str, list[tuple[str, float]]] = {}  # rule -> (row name, its margin)
         if card.change and card.change.get("margin_basis"):
-            used.setdefault(card.change["margin_basis"], []).append(TOTAL_LABEL[lang])
+            used.setdefault(card.change["margin_basis"], []).append((TOTAL_LABEL[lang], card.change["margin"]))
         for r in records(card):
             if r.get("margin_basis") and r["status"] not in ("nc", ""):
-                used.setdefault(r["margin_basis"], []).append(label(card.index, r["indicator"])[col])
+                used.setdefault(r["margin_basis"], []).append((label(card.index, r["indicator"])[col], r["margin"]))
         if not used:  # no change on the card: the rule behind the rank band
             used = {"threshold" if unc["rule"] == "threshold" else "default": []} if unc["band_basis"] == "threshold" else {}
         dims = [v for k, v in unc["thresholds"].items() if k != "total"]
         for basis, rows in used.items():
+            names = join([name for name, _ in rows])
             if basis == "own":
                 text = t["margin_own"]
             elif basis == "own_proxy":
                 text = t["margin_proxy"].format(se_year=unc.get("se_year"))
-            elif basis == "threshold" and dims:
+            elif basis == "threshold" and (dims or rows):
                 where = unc["basis"].rsplit(", ", 1)
-                text = t["margin"].format(t_total=n(unc["threshold_total"]), t_min=n(min(dims)), t_max=n(max(dims)),
-                                          basis=f"{where[0]}, {where[1]} {t['provinces']}")
+                # the thresholds of the rows this rule judged, or (a card with no change) the total's and the dimensions' range
+                values = join([f"{name} {n(v)}" for name, v in rows]) if rows else \
+                    f"{TOTAL_LABEL[lang]} {n(unc['threshold_total'])}; {DIMENSIONS_LABEL[lang]} {n(min(dims))}–{n(max(dims))}"
+                text = t["margin"].format(thresholds=values, basis=f"{where[0]}, {where[1]} {t['provinces']}")
+                names = ""  # the rows are named with their thresholds
             else:
                 text = t["margin_default"].format(t=n(unc["threshold_total"]))
-            notes.append(text + (t["applies"].format(items=join(rows)) if len(used) > 1 and rows else ""))
+            notes.append(text + (t["applies"].format(items=names) if len(used) > 1 and names else ""))
     notes.append(t["quartile_rule"])
     return notes
 

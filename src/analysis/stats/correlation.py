@@ -66,15 +66,17 @@ def display_label(variable: str) -> str:
 
 def min_detectable_r(n: int, alpha: float = 0.05, power: float = 0.8, method: str = "pearson") -> float:
     """Smallest |r| a two-sided test at `alpha` detects with `power` at sample size n (Fisher z). For
-    Spearman the standard error of z is the Bonett-Wright sqrt((1 + r^2/2)/(n - 3)), which depends on r
-    itself, so r is found by fixed-point iteration (it converges in a few steps: the map is a contraction)."""
+    Spearman the test itself is set under the null (SE 1/sqrt(n - 3), as scipy's p-value), but under the
+    alternative z spreads with the Bonett-Wright sqrt((1 + r^2/2)/(n - 3)):
+    atanh r = (z_{alpha/2} + z_power * sqrt(1 + r^2/2)) / sqrt(n - 3), solved by fixed-point iteration
+    (a contraction: a few steps)."""
     if n <= 3:
         return float("nan")
-    k = (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) / np.sqrt(n - 3)
-    r = float(np.tanh(k))
+    za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    r = float(np.tanh((za + zb) / np.sqrt(n - 3)))
     if method == "spearman":
         for _ in range(100):
-            nxt = float(np.tanh(k * np.sqrt(1 + r**2 / 2)))
+            nxt = float(np.tanh((za + zb * np.sqrt(1 + r**2 / 2)) / np.sqrt(n - 3)))
             if abs(nxt - r) < 1e-12:
                 break
             r = nxt
