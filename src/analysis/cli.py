@@ -94,9 +94,10 @@ def _card(args: argparse.Namespace) -> int:
     from .runner.run import reports_dir
 
     setup()  # the notebooks' plain, deterministic chart style
-    card = build_card(load_panel(), load_table("provinces"), args.province, args.year, args.index)
+    panel = load_panel()
+    card = build_card(panel, load_table("provinces"), args.province, args.year, args.index)
     if card.year != args.year:  # a card of another year than asked is the notebooks' choice, not this command's
-        years = card_years(load_panel(), card.index).get(card.province_code, [])
+        years = card_years(panel, card.index).get(card.province_code, [])
         raise DataError(f"no {card.index} value for {card.province} in {args.year}", column="year", value=args.year,
                         hint=f"Years with a value: {', '.join(map(str, years)) or 'none'}")
     ext = "docx" if args.format == "docx" else "md"

@@ -52,7 +52,7 @@ from .i18n import fmt_number, fmt_rank, index_short, join, reliability, strip_un
 from .panel import codebook
 from .panel.codebook import INDEX_LABELS, PUBLISHED_RELIABILITY, RANKING_RELIABILITY, label
 from .registry import VINTAGE_34, Registry
-from .stats.breaks import like_for_like
+from .stats.breaks import like_for_like, like_for_like_series
 
 Z95 = 1.959963984540054
 DEFAULT_THRESHOLD_SHARE = 0.01  # of the maximum, for an index without published standard errors
@@ -346,39 +346,23 @@ def _band(order: pd.Series, ses: pd.Series, ranks: np.ndarray, basis: str, code:
     return int(ranks[lo]), int(ranks[hi]), basis
 
 
-def _leaf_totals(leaves: pd.DataFrame, parts: list[str], year: int, factor: dict[str, float] | None = None) -> pd.Series:
-    """Sum of `parts` per province in `year`, only where every part is present; each part first multiplied
-    by its `factor` (a rescaled part is put back on the other year's scale before summing)."""
-    w = leaves[(leaves["year"] == year) & leaves["indicator"].isin(parts)].pivot_table(
-        index="province_code", columns="indicator", values="value", aggfunc="first")
-    w = w.reindex(columns=parts).dropna()
-    if factor:
-        w = w * pd.Series(factor).reindex(parts).fillna(1.0)
-    return w.sum(axis=1)
-
-
 def _lfl_totals(idx: pd.DataFrame, index: str, prev: int, year: int) -> dict | None:
     """The totals without the parts whose series break between `prev` and `year`, for every province with
-    all remaining parts, their ranks and the national mean change (the same for every card of that pair
-    of years, so computed once). Both years are on `prev`'s scale: a part the publisher rescaled between
-    the two years (PAPI d5 leaves 2.5 -> 3.33 in 2021, d8.1/d8.2 5 -> 3.33 in 2019) enters `year`'s sum as
-    its share of its maximum times its maximum in `prev`, so a rescale never shows up as a change."""
+    all remaining parts in both years, their ranks and the national mean change (the same for every card of
+    that pair of years, so computed once). Both years are on `prev`'s scale (`stats.breaks.like_for_like_series`
+    with the two years as one segment): a part the publisher rescaled between them (PAPI d5 leaves 2.5 -> 3.33
+    in 2021, d8.1/d8.2 5 -> 3.33 in 2019) never shows up as a change."""
     keep, dropped = like_for_like(index, "total", prev, year)
     if not dropped or not keep:
         return None
-    leaves = idx[idx["indicator"].isin(keep) & idx["year"].isin([prev, year])]
-    factor = {}
-    for leaf in keep:
-        m_prev, m_now = codebook.expected_scale_max(index, leaf, prev), codebook.expected_scale_max(index, leaf, year)
-        if m_prev and m_now and m_prev != m_now:
-            factor[leaf] = m_prev / m_now
-    before, now = _leaf_totals(leaves, keep, prev), _leaf_totals(leaves, keep, year, factor)
-    both = before.index.intersection(now.index)
-    before, now = before[both], now[both]  # ranks among the same provinces in both years, or places mean nothing
+    rows, _ = like_for_like_series(idx, index, "total", [[prev, year]])
+    w = rows.pivot_table(index="province_code", columns="year", values="value", aggfunc="first").reindex(columns=[prev, year]).dropna()
+    before, now = w[prev], w[year]  # ranks among the same provinces in both years, or places mean nothing
     rank = lambda s: s.rank(method="min", ascending=False).astype(int).to_dict()  # noqa: E731
-    return {"dropped": dropped, "rescaled": sorted(factor), "before": before.to_dict(), "now": now.to_dict(),
+    rescaled = [leaf for leaf in keep if codebook.expected_scale_max(index, leaf, prev) != codebook.expected_scale_max(index, leaf, year)]
+    return {"dropped": dropped, "rescaled": rescaled, "before": before.to_dict(), "now": now.to_dict(),
             "rank_before": rank(before), "rank": rank(now),
-            "national_change": float(now.mean() - before.mean()), "of_before": len(both), "of": len(both)}
+            "national_change": float(now.mean() - before.mean()), "of_before": len(w), "of": len(w)}
 
 
 def _like_for_like(code: str, totals: dict | None) -> dict | None:
@@ -474,6 +458,7 @@ class _Context:
         self.rule = thresholds(se, index)
         # a year without published SEs borrows the province's own SE from the nearest year that has them
         self.se_years = {(c, i): sorted(int(y) for y in g["year"]) for (c, i), g in se.groupby(["province_code", "indicator"])}
+        self.years_with_se = sorted({int(y) for y in se["year"]})
         pub = published_ranks(crosschecks)
         pub = pub[(pub["index"] == index) & (pub["indicator"] == "total")]
         self.published = {(str(c), int(y)): {"rank": int(r), "rank_of": None if pd.isna(o) else int(o), "source_ref": str(ref)}
@@ -490,7 +475,8 @@ class _Context:
         self.heads = {str(k): g[OTHER_COLUMNS].to_dict("records") for k, g in heads.groupby("province_code")}
         self._lfl: dict[tuple[int, int], dict | None] = {}
         self._bands: dict[int, tuple] = {}
-        self._nat: dict[tuple[str, int, int], object] = {}  # national changes and common ranks per pair of years
+        self._nat: dict[tuple[str, int, int], float] = {}
+        self._common: dict[tuple[int, int], tuple[dict, dict, int, bool]] = {}
         self._coverage: dict[int, dict] = {}
         self.info = self.table[["province", "region", "region_en"]].to_dict("index")
 
@@ -520,13 +506,12 @@ class _Context:
     def common_ranks(self, prev: int, now: int) -> tuple[dict, dict, int, bool]:
         """Ranks of the totals in `prev` and `now` among the provinces scored in both years, their number,
         and whether both years scored exactly the same provinces (then these are the published ranks)."""
-        key = ("common", prev, now)
-        if key not in self._nat:
+        if (prev, now) not in self._common:
             a, b = self.totals_by_year[prev], self.totals_by_year[now]
             both = a.index.intersection(b.index)
             rank = lambda s: s[both].rank(method="min", ascending=False).astype(int).to_dict()  # noqa: E731
-            self._nat[key] = (rank(a), rank(b), len(both), set(a.index) == set(b.index))
-        return self._nat[key]
+            self._common[(prev, now)] = (rank(a), rank(b), len(both), set(a.index) == set(b.index))
+        return self._common[(prev, now)]
 
     def se(self, code: str, year: int, ind: str) -> tuple[float | None, bool]:
         """The province's standard error of `ind` in `year` and whether it is a proxy: the published SE, else
@@ -587,7 +572,7 @@ class _Context:
             "thresholds": {k: v[0] for k, v in rule.items() if k != "total"} | {"total": t_total},
             "basis": next(iter(rule.values()))[1] if rule else "",
             "rule": "threshold" if rule else "default",
-            "se_year": min({y for ys in self.se_years.values() for y in ys}, key=lambda y: abs(y - card_year), default=None),
+            "se_year": min(self.years_with_se, key=lambda y: abs(y - card_year), default=None),
         }
         coverage = self.coverage(card_year)
         published = self.published.get((code, card_year))
@@ -907,10 +892,9 @@ def _statements(card: Card, lang: str) -> list[str]:
         out.append(t["assess"].format(prev=card.previous["year"], up=count["up"], down=count["down"], flat=count["flat"],
                                       nc=t["nc"].format(n=n_nc, items=nc) if nc else ""))
         up = [r[name_col] for r in d if r["change"] > 0]
-        moved_nc = join([r[name_col] for r in d if r["status"] == "nc" and r["change"] == r["change"] and r["change"] != 0])
-        n_moved_nc = sum(r["status"] == "nc" and r["change"] == r["change"] and r["change"] != 0 for r in d)
+        moved_nc = [r[name_col] for r in d if r["status"] == "nc" and r["change"] == r["change"] and r["change"] != 0]
         out.append(t["dims"].format(up=len(up), down=sum(r["change"] < 0 for r in d), up_list=join(up) or "-",
-                                    nc=t["dims_nc"].format(n=n_moved_nc, items=moved_nc) if n_moved_nc else ""))
+                                    nc=t["dims_nc"].format(n=len(moved_nc), items=join(moved_nc)) if moved_nc else ""))
     return out
 
 

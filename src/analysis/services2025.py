@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from .errors import DataError
 from .panel import provenance
 from .panel.codebook import expected_scale_max, label, parts
 from .panel.vintage import in_34, in_63, to_2025
 from .registry import VINTAGE_34
+from .stats.common import holm
 from .stats.correlation import correlation_table, min_detectable_r
 from .stats.partial import partial_correlation
 
@@ -161,12 +161,7 @@ def partial_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: li
 def holm_by_method(table: pd.DataFrame, column: str, alpha: float = 0.05) -> pd.Series:
     """Holm-adjusted `column` within each method's rows (Pearson and Spearman are two views of the same
     hypotheses, each its own family)."""
-    out = pd.Series(np.nan, index=table.index)
-    for _, g in table.groupby("method"):
-        ok = g[column].notna()
-        if ok.any():
-            out[g.index[ok]] = multipletests(g.loc[ok, column], alpha=alpha, method="holm")[1]
-    return out
+    return table.groupby("method")[column].transform(lambda p: holm(p, alpha))
 
 
 def revisions(earlier: CrossSection, later: CrossSection, share: float = 10.0) -> pd.DataFrame:

@@ -4,7 +4,9 @@ behind it are official, compiled, reported or user-supplied)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from statsmodels.stats.multitest import multipletests
 
 from ..manifest import RELIABILITY_ORDER
 from ..panel.vintage import in_63
@@ -15,6 +17,16 @@ def annual(panel: pd.DataFrame) -> pd.DataFrame:
     province coding (the 2025 codes reuse old codes of other provinces, so the two vintages never mix)."""
     panel = in_63(panel)
     return panel[(panel["date"].fillna("") == "") & (panel["province_code"] != "00")]
+
+
+def holm(p: pd.Series, alpha: float = 0.05) -> pd.Series:
+    """Holm-adjusted p-values of one family, aligned with `p`; a missing p (a test not run) stays missing
+    and is not counted in the family."""
+    out = pd.Series(np.nan, index=p.index, dtype=float)
+    tested = p.notna()
+    if tested.any():
+        out[tested] = multipletests(p[tested].astype(float), alpha=alpha, method="holm")[1]
+    return out
 
 
 def series(panel: pd.DataFrame, index: str, indicator: str, years: list[int] | None = None) -> pd.DataFrame:

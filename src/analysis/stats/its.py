@@ -28,11 +28,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from statsmodels.stats.multitest import multipletests
 
 from ..errors import DataError
 from ..panel import codebook
-from .common import provenance, share_of_max
+from .common import holm, provenance, share_of_max
 
 TERMS = ["pre-trend per year", "level change at break", "trend change after break"]
 MIN_PRE = 3
@@ -136,13 +135,9 @@ def before_after(means: pd.DataFrame, break_year: int) -> dict | None:
 def adjust(table: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
     """Holm-adjusted p over every row of `table` with a p-value (all terms of all indicators fitted in one
     analysis are one family: a reader scanning them is making that many tests)."""
-    out = pd.Series(np.nan, index=table.index, name="p_holm")
     if "p" not in table:
-        return out
-    tested = table["p"].notna()
-    if tested.any():
-        out[tested] = multipletests(table.loc[tested, "p"].astype(float), alpha=alpha, method="holm")[1]
-    return out
+        return pd.Series(np.nan, index=table.index, name="p_holm")
+    return holm(table["p"], alpha).rename("p_holm")
 
 
 def snapshot_dates(year: pd.Series, date: pd.Series) -> pd.Series:
