@@ -19,12 +19,6 @@ from typing import Any
 LANGUAGES = ("vi", "en")
 LIST_SEP = "; "  # never ", ": Vietnamese dimension names contain commas
 
-RELIABILITY = {
-    "vi": {"official": "chính thức", "compiled": "tổng hợp từ số liệu chính thức", "reported": "số liệu trích dẫn",
-           "user": "số liệu của người dùng"},
-    "en": {"official": "official", "compiled": "compiled from official data", "reported": "reported",
-           "user": "user-supplied"},
-}
 _SWAP = str.maketrans(",.", ".,")
 
 
@@ -113,7 +107,13 @@ def join(items: list[str] | tuple[str, ...]) -> str:
 
 
 def reliability(value: str, lang: str) -> str:
-    return RELIABILITY[check_language(lang)].get(str(value), str(value))
+    """A provenance class (official, compiled, reported, user, derived) in the reader's words."""
+    from .messages import MessageError, t
+
+    try:
+        return t(f"common.reliability.{value}", check_language(lang))
+    except MessageError:
+        return str(value)
 
 
 def strip_unit(text: str) -> str:
