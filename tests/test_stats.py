@@ -144,6 +144,20 @@ def test_stratified_trend_written_out(panel):
     assert got["sen_slope"] == pytest.approx(np.median(slopes), abs=1e-12)
 
 
+def test_resegment_joins_or_splits_and_the_sensitivity_uses_it(panel):
+    segs = [[2011, 2012], [2018, 2019, 2020], [2021, 2022, 2023, 2024]]
+    assert trends.resegment(segs, 2021) == [[2011, 2012], [2018, 2019, 2020, 2021, 2022, 2023, 2024]]
+    assert trends.resegment(trends.resegment(segs, 2021), 2021) == segs
+    assert trends.resegment(segs, 2030) == segs
+    s = series(panel, "PAPI", "total", list(range(2018, 2025)))
+    alt = trends.province_trends(s, "PAPI", "total", segments=[list(range(2018, 2025))])
+    g = s[s["province"] == "Bình Dương"].assign(z=trends.zscores(s)).sort_values("year")
+    one = trends.stratified_mann_kendall(g["z"], g["year"], pd.Series(0, index=g.index))
+    assert alt.set_index("province").loc["Bình Dương", "p"] == pytest.approx(one["p"], rel=1e-12)
+    c = trends.count_trends(alt)
+    assert c["tested"] == (alt["p"].notna()).sum() and c["segments"] == [list(range(2018, 2025))]
+
+
 def test_papi_trends_do_not_run_across_the_2018_redesign_or_the_2021_reshuffle(panel):
     s = series(panel, "PAPI", "total", list(range(2011, 2025)))
     t = trends.province_trends(s, "PAPI", "total", measure="z")
@@ -317,6 +331,46 @@ def test_robustness_variants_change_the_sample(models):
         for r in run.values():
             assert r["n_obs"] < main["n_obs"]
             assert not np.allclose(r["coefficients"]["coef"], main["coefficients"]["coef"])
+
+
+def test_identifying_years_are_the_multi_year_segments(models):
+    d, y, xs = models["d5 on d8"]
+    assert panel_models.identification(d) == {"identifying_years": [2021, 2022, 2023, 2024], "one_year_segments": [2018, 2019, 2020]}
+    assert panel_models.identification(d)["identifying_years"] == panel_models.fe_regression(d, y, xs)["years"]
+
+
+def _fe_slope_balanced(x, y):
+    """Two-way within slope of a balanced G x T panel, written out: x - row mean - column mean + grand mean."""
+    xt = x - x.mean(1, keepdims=True) - x.mean(0, keepdims=True) + x.mean()
+    yt = y - y.mean(1, keepdims=True) - y.mean(0, keepdims=True) + y.mean()
+    return (xt * yt).sum() / (xt**2).sum()
+
+
+def test_shared_error_bias_matches_a_simulation():
+    """Known truth: slope 0.5, sampling errors of x and y correlated 0.6 within a province-year. The mean
+    fixed-effects estimate over 300 samples equals reliability x 0.5 + 0.6 x shared, with reliability and
+    shared computed by `shared_error_bias` from the SEs and the observed data."""
+    rng = np.random.default_rng(0)
+    g, t, beta, rho = 150, 4, 0.5, 0.6
+    sx, sy = rng.uniform(0.1, 0.3, g), rng.uniform(0.05, 0.15, g)
+    codes = [f"{k:03d}" for k in range(g)]
+    se = pd.DataFrame({"se_x": sx, "se_y": sy}, index=codes)
+    est, predicted = [], []
+    for rep in range(300):
+        xs = rng.normal(0, 1, (g, 1)) + 0.3 * np.arange(t) / t + rng.normal(0, 0.25, (g, t))
+        ys = beta * xs + rng.normal(0, 0.2, (g, t))
+        za, zb = rng.standard_normal((g, t)), rng.standard_normal((g, t))
+        a = sx[:, None] * za
+        b = sy[:, None] * (rho * za + np.sqrt(1 - rho**2) * zb)
+        x, y = xs + a, ys + b
+        est.append(_fe_slope_balanced(x, y))
+        if rep < 30:
+            idx = pd.MultiIndex.from_product([[f"{c}|0" for c in codes], range(2000, 2000 + t)], names=["entity", "year"])
+            d = pd.DataFrame({"x": x.ravel(), "y": y.ravel(), "province_code": np.repeat(codes, t), "segment": 0}, index=idx)
+            r = panel_models.shared_error_bias(d, "y", "x", se, est[-1])
+            predicted.append(r["reliability"] * beta + rho * r["shared_per_rho"])
+    assert np.mean(est) == pytest.approx(np.mean(predicted), abs=0.01)
+    assert abs(np.mean(est) - beta) > 0.05  # the distortion is real at these sizes
 
 
 # --- breaks ------------------------------------------------------------------------------------------------
