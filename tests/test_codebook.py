@@ -44,7 +44,7 @@ def test_the_2018_redesign_breaks_every_papi_series():
     for indicator in ("total", "d1", "d5", "d1.1"):
         ok, found = cb.comparable("PAPI", indicator, 2017, 2018)
         assert not ok and any(b.kind == "method" and b.year == 2018 for b in found)
-    assert cb.segments("PAPI", "total", list(range(2011, 2025))) == [list(range(2011, 2018)), list(range(2018, 2025))]
+    assert cb.segments("PAPI", "total", list(range(2011, 2025))) == [list(range(2011, 2018)), list(range(2018, 2021)), list(range(2021, 2025))]
 
 
 def test_d8_3_discontinuity_breaks_d8_3_and_its_dimension_but_not_the_total():
@@ -53,7 +53,7 @@ def test_d8_3_discontinuity_breaks_d8_3_and_its_dimension_but_not_the_total():
     assert not ok and any(b.kind == "part" and "d8.3" in b.note for b in found)
     ok, found = cb.comparable("PAPI", "total", 2019, 2020)
     assert ok and any(b.kind == "part" for b in found)  # a caveat the output must state
-    assert cb.segments("PAPI", "d8", list(range(2018, 2025))) == [[2018], [2019], list(range(2020, 2025))]
+    assert cb.segments("PAPI", "d8", list(range(2018, 2025))) == [[2018], [2019], [2020], list(range(2021, 2025))]
 
 
 def test_rescaled_subdimension_is_comparable_only_relatively():

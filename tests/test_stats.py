@@ -144,10 +144,24 @@ def test_stratified_trend_written_out(panel):
     assert got["sen_slope"] == pytest.approx(np.median(slopes), abs=1e-12)
 
 
-def test_papi_trends_do_not_run_across_the_2018_redesign(panel):
+def test_resegment_joins_or_splits_and_the_sensitivity_uses_it(panel):
+    segs = [[2011, 2012], [2018, 2019, 2020], [2021, 2022, 2023, 2024]]
+    assert trends.resegment(segs, 2021) == [[2011, 2012], [2018, 2019, 2020, 2021, 2022, 2023, 2024]]
+    assert trends.resegment(trends.resegment(segs, 2021), 2021) == segs
+    assert trends.resegment(segs, 2030) == segs
+    s = series(panel, "PAPI", "total", list(range(2018, 2025)))
+    alt = trends.province_trends(s, "PAPI", "total", segments=[list(range(2018, 2025))])
+    g = s[s["province"] == "Bình Dương"].assign(z=trends.zscores(s)).sort_values("year")
+    one = trends.stratified_mann_kendall(g["z"], g["year"], pd.Series(0, index=g.index))
+    assert alt.set_index("province").loc["Bình Dương", "p"] == pytest.approx(one["p"], rel=1e-12)
+    c = trends.count_trends(alt)
+    assert c["tested"] == (alt["p"].notna()).sum() and c["segments"] == [list(range(2018, 2025))]
+
+
+def test_papi_trends_do_not_run_across_the_2018_redesign_or_the_2021_reshuffle(panel):
     s = series(panel, "PAPI", "total", list(range(2011, 2025)))
     t = trends.province_trends(s, "PAPI", "total", measure="z")
-    assert t.attrs["segments"] == [list(range(2011, 2018)), list(range(2018, 2025))]
+    assert t.attrs["segments"] == [list(range(2011, 2018)), list(range(2018, 2021)), list(range(2021, 2025))]
     steepest = t.sort_values("sen_slope", ascending=False).iloc[0]
     assert steepest["province"] != "Quảng Ninh"  # its pooled slope was one jump at 2018
     tested = t[t["p"].notna()]
@@ -159,22 +173,30 @@ def test_papi_trends_do_not_run_across_the_2018_redesign(panel):
 
 def test_rank_changes_use_percentiles_and_refuse_a_break(panel):
     s = series(panel, "PAPI", "total", [2011, 2018, 2021, 2024])
-    with pytest.raises(ValueError, match="not comparable"):
-        trends.rank_changes(s, 2011, 2024, "PAPI", "total")
-    moves = trends.rank_changes(s, 2018, 2024, "PAPI", "total")  # 61 ranked in both years, but not the same 61
-    w = s[s["year"].isin([2018, 2024])].pivot_table(index="province_code", columns="year", values="value").dropna()
+    for first in (2011, 2018):  # the 2018 redesign; the 2021 reshuffle
+        with pytest.raises(ValueError, match="not comparable"):
+            trends.rank_changes(s, first, 2024, "PAPI", "total")
+    moves = trends.rank_changes(s, 2021, 2024, "PAPI", "total")  # 60 and 61 ranked, 58 of them in both years
+    w = s[s["year"].isin([2021, 2024])].pivot_table(index="province_code", columns="year", values="value").dropna()
     common = w.rank(ascending=False, method="min")  # re-ranked among the provinces scored in both years
-    assert len(w) == 59 and (moves["n_both"] == 59).all() and (moves["rank_of_2018"] == 61).all()
-    assert (moves["places_gained"] == (common[2018] - common[2024]).reindex(moves.index).astype(int)).all()
+    assert len(w) == 58 and (moves["n_both"] == 58).all() and (moves["rank_of_2021"] == 60).all() and (moves["rank_of_2024"] == 61).all()
+    assert (moves["places_gained"] == (common[2021] - common[2024]).reindex(moves.index).astype(int)).all()
     r = moves.iloc[0]
-    assert r["pct_2024"] == pytest.approx(100 * (59 - common.loc[moves.index[0], 2024]) / 58)
+    assert r["pct_2024"] == pytest.approx(100 * (58 - common.loc[moves.index[0], 2024]) / 57)
 
 
 # --- interrupted time series -----------------------------------------------------------------------------
 
+def _unbroken(panel, indicator):
+    """A real PAPI series 2018-2024 relabelled as a researcher's own index, which the codebook gives no
+    breaks: since the 2021 reshuffle no PAPI window around 2020 has two post-years, so the formula is
+    checked on the same numbers as if nothing broke (what a fit would be, not a result)."""
+    return series(panel, "PAPI", indicator, list(range(2018, 2025))).assign(index="MY_SURVEY")
+
+
 def test_its_on_yearly_means_matches_ols_written_out(panel):
-    s = series(panel, "PAPI", "d8.2", list(range(2018, 2025)))
-    r = its.interrupted(s, "PAPI", "d8.2", 2020, min_pre=2)  # the formula, checked where a fit is allowed on request
+    s = _unbroken(panel, "d8.2")
+    r = its.interrupted(s, "MY_SURVEY", "d8.2", 2020, min_pre=2)  # the formula, checked where a fit is allowed on request
     assert r["window"] == list(range(2018, 2025)) and r["pre_years"] == [2018, 2019]
     m = r["means"]["mean_share"]
     t = m.index.to_numpy() - 2020
@@ -188,7 +210,9 @@ def test_its_on_yearly_means_matches_ols_written_out(panel):
     assert c["se"].to_numpy() == pytest.approx(se[1:], rel=1e-9)
     assert c["p"].to_numpy() == pytest.approx(2 * stats.t.sf(np.abs(beta[1:] / se[1:]), df), rel=1e-9)
     assert (c["df"] == 3).all()
-    assert any(b.kind == "source" and b.year == 2020 for b in r["caveats"])  # the break year is also the source switch
+    papi = its.interrupted(series(panel, "PAPI", "d8.2", list(range(2018, 2025))), "PAPI", "d8.2", 2020, min_pre=2)
+    assert papi["window"] == [2018, 2019, 2020] and papi["coefficients"] is None  # cut at the 2021 reshuffle
+    assert any(b.kind == "source" and b.year == 2020 for b in papi["caveats"])  # the break year is also the source switch
 
 
 def test_yearly_means_are_balanced_shares_of_the_maximum(panel):
@@ -206,21 +230,21 @@ def test_snapshot_dates():
 
 
 def test_its_refuses_two_pre_years_but_describes_before_and_after(panel):
-    """PAPI's 2018 redesign leaves two pre-years before 2020: a line through two points fits exactly, so by
-    default nothing is tested; the step into 2020 is described against the 2018 -> 2019 step, recomputed here."""
+    """PAPI's 2018 redesign leaves two pre-years before 2020 and its 2021 reshuffle one post-year: nothing is
+    tested; the step into 2020 is described against the 2018 -> 2019 step, recomputed here."""
     s = series(panel, "PAPI", "d8.1", list(range(2018, 2025)))
     r = its.interrupted(s, "PAPI", "d8.1", 2020)
-    assert r["coefficients"] is None and "need 3 and 2" in r["reason"]
+    assert r["coefficients"] is None and "need 3 and 2" in r["reason"] and "2021 discontinuity" in r["reason"]
     m = r["means"]["mean_share"]
+    assert list(m.index) == [2018, 2019, 2020]
     ba = r["before_after"]
     assert ba["step_into_break"] == pytest.approx(m[2020] - m[2019]) and ba["earlier_steps_mean"] == pytest.approx(m[2019] - m[2018])
     assert ba["step_minus_drift"] == pytest.approx((m[2020] - m[2019]) - (m[2019] - m[2018])) and ba["n_earlier_steps"] == 1
-    assert ba["steps"][2023] == pytest.approx(m[2023] - m[2022])
+    assert ba["steps"][2020] == pytest.approx(m[2020] - m[2019])
 
 
 def test_its_p_values_are_adjusted_across_terms_and_indicators(panel):
-    fits = [its.interrupted(series(panel, "PAPI", i, list(range(2018, 2025))), "PAPI", i, 2020, min_pre=2)["coefficients"]
-            for i in ("d8.1", "d8.2", "d5.1")]
+    fits = [its.interrupted(_unbroken(panel, i), "MY_SURVEY", i, 2020, min_pre=2)["coefficients"] for i in ("d8.1", "d8.2", "d5.1")]
     table = pd.concat(fits, ignore_index=True)
     holm = its.adjust(table)
     p = np.sort(table["p"].to_numpy())
@@ -230,10 +254,10 @@ def test_its_p_values_are_adjusted_across_terms_and_indicators(panel):
 
 
 def test_its_refuses_breaks_and_rests_on_honest_df(panel):
-    for ind in ("d8", "d8.3", "d5"):
+    for ind in ("d8", "d8.3", "d5", "d8.1"):
         r = its.interrupted(series(panel, "PAPI", ind, list(range(2018, 2025))), "PAPI", ind, 2020, min_pre=2)
         assert r["coefficients"] is None and r["reason"].startswith("not estimated")
-    r = its.interrupted(series(panel, "PAPI", "d8.1", list(range(2018, 2025))), "PAPI", "d8.1", 2020, min_pre=2)
+    r = its.interrupted(_unbroken(panel, "d8.1"), "MY_SURVEY", "d8.1", 2020, min_pre=2)
     c = r["coefficients"]
     # the 2019 rescale (5 -> 3.33 points) is not a trend: on the share of the maximum the pre-trend is small
     assert abs(c.loc["pre-trend per year", "coef"]) < 1 and c.loc["pre-trend per year", "p"] > 0.05
@@ -309,6 +333,46 @@ def test_robustness_variants_change_the_sample(models):
             assert not np.allclose(r["coefficients"]["coef"], main["coefficients"]["coef"])
 
 
+def test_identifying_years_are_the_multi_year_segments(models):
+    d, y, xs = models["d5 on d8"]
+    assert panel_models.identification(d) == {"identifying_years": [2021, 2022, 2023, 2024], "one_year_segments": [2018, 2019, 2020]}
+    assert panel_models.identification(d)["identifying_years"] == panel_models.fe_regression(d, y, xs)["years"]
+
+
+def _fe_slope_balanced(x, y):
+    """Two-way within slope of a balanced G x T panel, written out: x - row mean - column mean + grand mean."""
+    xt = x - x.mean(1, keepdims=True) - x.mean(0, keepdims=True) + x.mean()
+    yt = y - y.mean(1, keepdims=True) - y.mean(0, keepdims=True) + y.mean()
+    return (xt * yt).sum() / (xt**2).sum()
+
+
+def test_shared_error_bias_matches_a_simulation():
+    """Known truth: slope 0.5, sampling errors of x and y correlated 0.6 within a province-year. The mean
+    fixed-effects estimate over 300 samples equals reliability x 0.5 + 0.6 x shared, with reliability and
+    shared computed by `shared_error_bias` from the SEs and the observed data."""
+    rng = np.random.default_rng(0)
+    g, t, beta, rho = 150, 4, 0.5, 0.6
+    sx, sy = rng.uniform(0.1, 0.3, g), rng.uniform(0.05, 0.15, g)
+    codes = [f"{k:03d}" for k in range(g)]
+    se = pd.DataFrame({"se_x": sx, "se_y": sy}, index=codes)
+    est, predicted = [], []
+    for rep in range(300):
+        xs = rng.normal(0, 1, (g, 1)) + 0.3 * np.arange(t) / t + rng.normal(0, 0.25, (g, t))
+        ys = beta * xs + rng.normal(0, 0.2, (g, t))
+        za, zb = rng.standard_normal((g, t)), rng.standard_normal((g, t))
+        a = sx[:, None] * za
+        b = sy[:, None] * (rho * za + np.sqrt(1 - rho**2) * zb)
+        x, y = xs + a, ys + b
+        est.append(_fe_slope_balanced(x, y))
+        if rep < 30:
+            idx = pd.MultiIndex.from_product([[f"{c}|0" for c in codes], range(2000, 2000 + t)], names=["entity", "year"])
+            d = pd.DataFrame({"x": x.ravel(), "y": y.ravel(), "province_code": np.repeat(codes, t), "segment": 0}, index=idx)
+            r = panel_models.shared_error_bias(d, "y", "x", se, est[-1])
+            predicted.append(r["reliability"] * beta + rho * r["shared_per_rho"])
+    assert np.mean(est) == pytest.approx(np.mean(predicted), abs=0.01)
+    assert abs(np.mean(est) - beta) > 0.05  # the distortion is real at these sizes
+
+
 # --- breaks ------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -323,6 +387,69 @@ def test_screen_finds_the_d8_3_discontinuity_and_the_2018_redesign(screened):
     assert d83["sd_ratio"] < 0.1 and abs(d83["spearman_rho"]) < 0.1
     assert "mean shift" in row.loc[("PAPI", "total", 2018), "flagged"]
     assert row.loc[("PAPI", "d8.1", 2019), "flagged"] == ""  # the 5 -> 3.33 rescale is not a discontinuity
+
+
+def test_screen_flags_the_2021_reshuffle_and_no_ordinary_year(screened):
+    """PAPI 2020 -> 2021: spread and mean barely move, the provinces change places. The rank-stability test
+    flags it for the total and for dimensions, and flags no other step of the total (2015 and the 2018
+    redesign, the next lowest, stay below the cut-off)."""
+    tot = screened[(screened["index"] == "PAPI") & (screened["indicator"] == "total")].set_index("year_to")
+    assert list(tot.index[tot["flagged"].str.contains("rank reshuffle")]) == [2021]
+    assert tot.loc[2021, "spearman_rho"] == pytest.approx(0.215, abs=0.001) and tot.loc[2021, "mean_abs_pct_rank_change"] > 29
+    assert "spread" not in tot.loc[2021, "flagged"] and "mean shift" not in tot.loc[2021, "flagged"]
+    dims = screened[(screened["index"] == "PAPI") & (screened["year_to"] == 2021) & screened["indicator"].str.fullmatch(r"d\d")]
+    assert "d4" in set(dims.loc[dims["flagged"].str.contains("rank reshuffle"), "indicator"])
+    assert (dims.set_index("indicator").loc[["d2", "d3", "d4", "d5"], "spearman_rho"] < 0.3).all()
+    ok, found = cb.comparable("PAPI", "total", 2020, 2021, relative=True)
+    assert not ok and any(b.year == 2021 and b.kind == "discontinuity" and not b.comparable for b in found)
+
+
+def test_rank_stability_recomputed_independently(panel, screened):
+    """rho by scipy on the raw wide table; the robust score by hand: Fisher z of the other comparable steps,
+    their median and 1.4826 x MAD, floored at the Bonett-Wright SE; percentile change from scipy ranks."""
+    from analysis.stats.common import annual
+
+    a = annual(panel)
+    w = a[(a["index"] == "PAPI") & (a["indicator"] == "total")].pivot_table(index="province_code", columns="year", values="value")
+    years = sorted(w.columns)
+    rho, n = {}, {}
+    for y0, y1 in zip(years[:-1], years[1:], strict=True):
+        d = w[[y0, y1]].dropna()
+        rho[y1], n[y1] = stats.spearmanr(d[y0], d[y1]).statistic, len(d)
+    got = screened[(screened["index"] == "PAPI") & (screened["indicator"] == "total")].set_index("year_to")
+    assert got["spearman_rho"].to_dict() == pytest.approx(rho, abs=1e-12)
+    ref = [y for y in rho if y not in (2018, 2021)]  # steps across a recorded non-comparable break judge nobody
+    z = np.arctanh(np.array([rho[y] for y in ref]))
+    med = np.median(z)
+    spread = max(1.4826 * np.median(np.abs(z - med)), np.sqrt((1 + np.tanh(med) ** 2 / 2) / (n[2021] - 3)))
+    assert got.loc[2021, "rank_z"] == pytest.approx((np.arctanh(rho[2021]) - med) / spread, rel=1e-9)
+    d = w[[2020, 2021]].dropna()
+    m = len(d)
+    pct = [100 * (m - stats.rankdata(-d[y])) / (m - 1) for y in (2020, 2021)]
+    assert got.loc[2021, "mean_abs_pct_rank_change"] == pytest.approx(np.mean(np.abs(pct[1] - pct[0])), rel=1e-12)
+
+
+def _toy_panel(years, shuffle_at=None, seed=1):
+    """40 provinces of a researcher's index with a stable order plus noise; optionally the order is
+    redrawn from `shuffle_at` on (a new sample), with the same mean and spread."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(50, 10, 40)
+    rows = []
+    for y in years:
+        if shuffle_at is not None and y == shuffle_at:
+            base = rng.permutation(base)
+        v = base + rng.normal(0, 4, 40)
+        rows += [{"province_code": f"{k + 1:02d}", "vintage": "gso-2008", "date": "", "index": "MY_SURVEY", "indicator": "total",
+                  "year": y, "value": float(x), "scale_max": 100.0, "reliability": "user"} for k, x in enumerate(v)]
+    return pd.DataFrame(rows)
+
+
+def test_rank_stability_flags_a_redrawn_order_and_not_a_stable_one():
+    years = list(range(2011, 2021))
+    flagged = breaks.screen(_toy_panel(years, shuffle_at=2016)).set_index("year_to")["flagged"]
+    assert list(flagged.index[flagged.str.contains("rank reshuffle")]) == [2016]
+    for seed in range(5):
+        assert not breaks.screen(_toy_panel(years, seed=seed))["flagged"].str.contains("rank reshuffle").any()
 
 
 def test_every_flagged_pair_is_recorded_in_the_codebook(screened):
@@ -385,23 +512,26 @@ def test_statsmodels_ols_is_what_its_uses():
 
 
 def test_like_for_like_series_rebuilds_the_total_from_comparable_parts(panel):
-    """Within 2018-2024 the parts that break inside the segment are left out and the rest are summed on
-    the 2018 scale: recomputed here for Bình Dương 2021 (d5 leaves rescaled 2.5 -> 3.33, d5.2 dropped)."""
+    """Within 2018-2020 the parts that break inside the segment are left out and the rest are summed on
+    the 2018 scale: recomputed here for Bình Dương 2020 (d8.1, d8.2 rescaled 5 -> 3.33 in 2019, when d8.3
+    was added). Across 2021 nothing is comparable: the segment has no parts at all."""
     from analysis.stats.breaks import like_for_like_series
     from analysis.stats.common import annual
 
     leaves = annual(panel)
     leaves = leaves[leaves["index"] == "PAPI"]
-    lfl, dropped = like_for_like_series(leaves, "PAPI", "total", [list(range(2018, 2025))])
-    assert dropped["2018-2024"] == ["d1.1", "d3.2", "d5.2", "d6.4", "d7.1", "d8.3"]
-    got = lfl[(lfl["province_code"] == "74") & (lfl["year"] == 2021)]["value"].item()
-    bd = leaves[(leaves["province_code"] == "74") & (leaves["year"] == 2021) & leaves["indicator"].str.fullmatch(r"d\d\.\d")]
-    bd = bd[~bd["indicator"].isin(dropped["2018-2024"])]
+    lfl, dropped = like_for_like_series(leaves, "PAPI", "total", [[2018, 2019, 2020]])
+    assert dropped["2018-2020"] == ["d1.1", "d7.1", "d8.3"]
+    got = lfl[(lfl["province_code"] == "74") & (lfl["year"] == 2020)]["value"].item()
+    bd = leaves[(leaves["province_code"] == "74") & (leaves["year"] == 2020) & leaves["indicator"].str.fullmatch(r"d\d\.\d")]
+    bd = bd[~bd["indicator"].isin(dropped["2018-2020"])]
     max2018 = {i: cb.expected_scale_max("PAPI", i, 2018) for i in bd["indicator"]}
     expected = sum(v / m * max2018[i] for i, v, m in zip(bd["indicator"], bd["value"], bd["scale_max"], strict=True))
-    assert len(bd) == 23 and got == pytest.approx(expected, abs=1e-9)
-    assert abs(expected - bd["value"].sum()) > 0.1  # without the rescale the d5 leaves would lose a third of their weight
+    assert len(bd) == 26 and got == pytest.approx(expected, abs=1e-9)
+    assert abs(expected - bd["value"].sum()) > 0.1  # without the rescale the d8 leaves would lose a third of their weight
     assert set(lfl["scale_max"]) == {sum(max2018.values())}
+    across, dropped = like_for_like_series(leaves, "PAPI", "total", [[2020, 2021]])
+    assert across.empty and len(dropped["2020-2021"]) > 25
 
 
 @pytest.mark.parametrize(("pre", "post"), [(-1, 2), (1, 2), (3, 0)])

@@ -45,12 +45,22 @@ def save_figure(fig: Any, name: str, notebook: str, data: Any, display: bool = T
     """PNG and SVG next to the executed notebook, without creation dates so reruns are byte-identical,
     the plotted data as CSV beside them (every published figure has its data), and the saved PNG shown in
     the notebook (rendered once, not again by the inline backend). Returns nothing, so a notebook cell
-    ending with it prints no machine-specific path."""
+    ending with it prints no machine-specific path.
+
+    Before saving, the rendered layout is checked (`figures.layout_problems`: overlapping texts, text
+    outside the figure, a legend over data) and the result recorded in `figure_layout.json` beside
+    results.json, one entry per figure (an empty list when clean); `tests/test_figure_layout.py` reads
+    those files from a default run."""
     import matplotlib.pyplot as plt
     import pandas as pd
 
+    from .figures import layout_problems
     from .panel.io import write_csv
 
+    log = output_dir(notebook) / "figure_layout.json"
+    layout = json.loads(log.read_text(encoding="utf-8")) if log.exists() else {}
+    layout[name] = layout_problems(fig, tight=tight)
+    log.write_text(json.dumps(layout, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
     out = output_dir(notebook) / "figures"
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
     write_csv(frame, out / f"{name}.csv", index=not isinstance(frame.index, pd.RangeIndex))  # text cells made formula-safe

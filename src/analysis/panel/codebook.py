@@ -314,9 +314,13 @@ def _breaks(cb: Codebook, index: str, indicator: str) -> tuple[Break, ...]:
         if b["index"] == index and (b["indicators"] == "all" or indicator in b["indicators"]):
             out.append(Break(index, indicator, b["year"], b["kind"], b["comparable"], b["note"]))
     info = indicator_info(index, indicator) or {}
+    # a break recorded for every indicator of the index already applies to this one: not again through each part
+    index_wide = {(b["year"], b["note"]) for b in cb.explicit_breaks if b["index"] == index and b["indicators"] == "all"}
     for part in dict.fromkeys(p for year_parts in (info.get("parts") or {}).values() for p in year_parts):
         composite = "parts" in (indicator_info(index, part) or {})
         for b in breaks(index, part):
+            if (b.year, b.note) in index_wide:
+                continue
             if b.kind in ("discontinuity", "composition", "part") and not b.comparable:
                 out.append(Break(index, indicator, b.year, "part", composite, f"{part}: {b.note}"))
     unique = {(b.year, b.kind, b.note): b for b in out}

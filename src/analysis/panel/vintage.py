@@ -7,13 +7,23 @@ provinces (Hà Tây's gso-1991 rows and national rows included, as before the 20
 for the 34 provinces of 2025.
 
 `to_2025` is the aggregation rule, computed on demand and never stored: the panel holds observed values
-only. A derived row never stands in for a published 2025 value of the same key."""
+only. A derived row never stands in for a published 2025 value of the same key.
+
+The weights are the GSO's 2020 average population of all ages, the only population by province in the
+raw mirror (`letung3105-coviddata`; the province catalogue has none). PAPI samples adults (18 and over),
+so adult population would be the right weight for it; the mirror has no age structure by province, so
+the choice is stated instead (`derived_caveat`): provinces with more children weigh slightly more than
+their adults would. Every derived row, whatever the index, shares two limits the caller must print
+where it is used (`derived_caveat`, also in the result's `attrs["caveat"]`): it carries no standard error,
+and a merged province's value, a mean of 2 or 3 former provinces, varies less than an unmerged one's
+(`n_merged` says which is which)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from ..errors import DataError
+from ..messages import t
 from ..registry import NATIONAL_CODE, VINTAGE_34, VINTAGE_63
 from .codebook import indicator_info
 from .schema import KEY
@@ -25,6 +35,12 @@ AGGREGATION_RULE_VI = ("trung bình có trọng số dân số (dân số trung 
                        "năm 2025; chỉ tính khi mọi tỉnh cũ đều có giá trị")
 NOT_AGGREGATED_UNITS = {"rank", "count"}
 """A mean of ranks or counts is not a rank or count of the merged province: such indicators are not carried over."""
+
+
+def derived_caveat(lang: str = "en") -> str:
+    """What a reader of derived 34-province values must be told, in `lang`: the weights (all ages, for want
+    of adult population) and the limits (no standard error; merged provinces are means, so smoother)."""
+    return f"{t('stats.derived_2025.weights', lang)} {t('stats.derived_2025.caveat', lang)}"
 
 
 def in_63(panel: pd.DataFrame) -> pd.DataFrame:
@@ -50,7 +66,8 @@ def to_2025(rows: pd.DataFrame, provinces: pd.DataFrame, published: pd.DataFrame
     panel's columns, with `reliability` "derived", vintage gso-2025, the rule and its inputs in `note`, and
     `n_merged` / `n_with_value`. Ranks and counts are not aggregated; Hà Tây's and national rows are not
     inputs. A derived row whose key (province, vintage, year, index, indicator, date) has a published value
-    in `published` (default: `rows` itself) is dropped: published values win."""
+    in `published` (default: `rows` itself) is dropped: published values win. `attrs["caveat"]` holds
+    `derived_caveat()` (weights, no SE, merged units smoother), for the caller to print."""
     p = provinces[provinces["vintage"] == VINTAGE_63][["province_code", "province", "code_2025", "population_2020"]]
     names = provinces[provinces["vintage"] == VINTAGE_34].set_index("province_code")["province"]
     if len(p) != 63 or p["population_2020"].isna().any() or len(names) != 34:
@@ -60,7 +77,9 @@ def to_2025(rows: pd.DataFrame, provinces: pd.DataFrame, published: pd.DataFrame
     src = src[keep]
     cols = [c for c in rows.columns if c not in ("province_code", "province", "vintage")]
     if src.empty:
-        return pd.DataFrame(columns=["province_code", "vintage", "province", *cols, "n_merged", "n_with_value"])
+        empty = pd.DataFrame(columns=["province_code", "vintage", "province", *cols, "n_merged", "n_with_value"])
+        empty.attrs["caveat"] = derived_caveat()
+        return empty
     if src.duplicated(KEY).any():
         raise DataError("to_2025 needs one value per key (select one snapshot or source first)")
     m = src.merge(p, on="province_code", how="left", suffixes=("", "_63"))
@@ -98,5 +117,7 @@ def to_2025(rows: pd.DataFrame, provinces: pd.DataFrame, published: pd.DataFrame
         if c in out:
             out[c] = out[c].astype("Int64")
     out["value"] = out["value"].astype(float)
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs["caveat"] = derived_caveat()
+    return out
 

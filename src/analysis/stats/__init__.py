@@ -2,11 +2,14 @@
 run across a methodology break the method does not handle (`analysis.panel.codebook` says where they are):
 
 - `common`: annual provincial rows, share of the maximum, provenance counts;
-- `breaks`: discontinuities found in the data (`screen`) and like-for-like parts across a caveated break;
+- `breaks`: discontinuities found in the data (`screen`: spread, mean shift, floor pile-up and rank
+  reshuffles) and like-for-like parts across a caveated break;
 - `correlation`: cross-sectional correlations with Fisher-z intervals, Holm/BH and part-whole handling;
 - `trends`: stratified Mann-Kendall and Sen slopes within comparable segments, percentile-rank mobility;
 - `its`: interrupted time series on yearly means over comparable years;
-- `panel_models`: fixed effects with province-within-segment entities and province-clustered errors.
+- `panel_models`: fixed effects with province-within-segment entities and province-clustered errors;
+- `uncertainty`: each province's own standard error and where it comes from (published or carried);
+- `ranks`: confidence intervals for ranks from those standard errors (marginal or simultaneous).
 
 Thin wrappers over scipy, statsmodels, linearmodels and pymannkendall; tests/test_stats.py checks each
 against a second implementation."""

@@ -136,3 +136,53 @@ def variants(d: pd.DataFrame, y: str, xs: list[str], drop_years: list[int], time
     else:
         out["longest segment only"] = {"skipped": "the model already uses one comparable segment"}
     return out
+
+
+def identification(d: pd.DataFrame) -> dict[str, list[int]]:
+    """Which years identify the slopes: the years of comparable segments with at least two years (the
+    within-segment changes the estimator uses), and the years left out because their segment has one year
+    (a province's intercept changes at every break, so a one-year segment has no within variation)."""
+    years = d.reset_index().groupby("segment")["year"].agg(lambda y: sorted(int(v) for v in y.unique()))
+    return {"identifying_years": sorted(y for ys in years if len(ys) > 1 for y in ys),
+            "one_year_segments": sorted(y for ys in years if len(ys) == 1 for y in ys)}
+
+
+def _two_way_within(v: pd.Series, entity: pd.Index, year: pd.Index, tol: float = 1e-12) -> pd.Series:
+    """v with entity and year means removed (alternating projections until the change is below `tol`)."""
+    for _ in range(1000):
+        new = v - v.groupby(entity).transform("mean")
+        new = new - new.groupby(year).transform("mean")
+        if float((new - v).abs().max()) < tol:
+            return new
+        v = new
+    return v
+
+
+def shared_error_bias(d: pd.DataFrame, y: str, x: str, se: pd.DataFrame, beta_hat: float) -> dict:
+    """How far sampling error can move a within-province slope when y and x are means over the same
+    respondents (two PAPI dimensions of one province-year). With errors a (in x) and b (in y), independent
+    across province-years, the fixed-effects slope tends to
+
+        beta_hat = lambda * beta + rho * shared,   lambda = 1 - f * mean(se_x^2) / S_xx,
+                                                    shared = f * mean(se_x * se_y) / S_xx
+
+    S_xx: the mean square of x after removing province-segment and year means (what identifies the slope);
+    f: the share of an independent error's variance that survives that (1 - 1/T for an entity seen T times);
+    lambda: the reliability of that within variation (attenuation); rho: the correlation of a and b, which
+    the publisher does not give. `se` holds each province's `se_y` and `se_x` (province_code index). Returns
+    lambda, shared, and the slope beta the estimate implies for rho = -1, 0, 1 (None where lambda <= 0: the
+    within variation is no larger than the noise). A statement of size, not a correction: the SEs are PAPI's
+    2019 ones, carried to other years."""
+    d = _drop_singletons(d)
+    ent, yr = d.index.get_level_values("entity"), d.index.get_level_values("year")
+    xt = _two_way_within(d[x].astype(float), ent, yr)
+    s_xx = float((xt**2).mean())
+    t = pd.Series(ent).map(pd.Series(ent).value_counts()).to_numpy(float)
+    f = 1 - 1 / t
+    sx = d["province_code"].map(se["se_x"]).to_numpy(float)
+    sy = d["province_code"].map(se["se_y"]).to_numpy(float)
+    lam = float(1 - np.mean(f * sx**2) / s_xx)
+    shared = float(np.mean(f * sx * sy) / s_xx)
+    implied = {rho: ((beta_hat - rho * shared) / lam if lam > 0 else None) for rho in (-1, 0, 1)}
+    return {"reliability": lam, "shared_per_rho": shared, "beta_if_rho_minus_1": implied[-1], "beta_if_rho_0": implied[0],
+            "beta_if_rho_1": implied[1], "within_sd_x": float(np.sqrt(s_xx)), "rms_se_x": float(np.sqrt(np.mean(sx**2))), "n_obs": len(d)}

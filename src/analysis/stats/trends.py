@@ -22,8 +22,8 @@ from statsmodels.stats.multitest import multipletests
 from ..panel import codebook
 from .common import provenance, series, share_of_max
 
-__all__ = ["ADJUST", "mann_kendall", "percentile_rank", "province_trends", "rank_changes", "series", "stratified_mann_kendall",
-           "zscores"]
+__all__ = ["ADJUST", "count_trends", "mann_kendall", "percentile_rank", "province_trends", "rank_changes", "resegment", "series",
+           "stratified_mann_kendall", "zscores"]
 
 ADJUST = {"bh": "fdr_bh", "holm": "holm", "none": None}
 MEASURES = ("z", "share", "level")
@@ -68,20 +68,21 @@ def stratified_mann_kendall(values: pd.Series, years: pd.Series, segment: pd.Ser
 
 
 def province_trends(s: pd.DataFrame, index: str, indicator: str, measure: str = "z", min_n: int = 5, adjust: str = "bh",
-                    alpha: float = 0.05) -> pd.DataFrame:
+                    alpha: float = 0.05, segments: list[list[int]] | None = None) -> pd.DataFrame:
     """One row per province: the trend within comparable segments of `index`/`indicator` on `measure`
     ('z' = within-year z-score, relative standing; 'share' = % of the maximum; 'level' = the published
     value), raw and adjusted p-values, and the provenance of the values used.
 
     Segments come from the codebook: for 'z' and 'share' a pure change of scale does not split a series
-    (relative=True), for 'level' it does."""
+    (relative=True), for 'level' it does. `segments` overrides them for a sensitivity analysis only
+    (`resegment`): the main result always follows the codebook."""
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
     if adjust not in ADJUST:
         raise ValueError(f"adjust must be one of {sorted(ADJUST)}, not {adjust!r}")
     s = s.copy()
     s["y"] = zscores(s) if measure == "z" else share_of_max(s) if measure == "share" else s["value"].astype(float)
-    segs = codebook.segments(index, indicator, sorted(s["year"].unique()), relative=measure != "level")
+    segs = segments or codebook.segments(index, indicator, sorted(s["year"].unique()), relative=measure != "level")
     seg_of = {y: k for k, seg in enumerate(segs) for y in seg}
     s["segment"] = s["year"].map(seg_of)
     rows = []
@@ -97,6 +98,32 @@ def province_trends(s: pd.DataFrame, index: str, indicator: str, measure: str = 
     out["trend_adjusted"] = np.where(~tested, out["trend"], np.where(out["p_adjusted"] < alpha, out["trend"], "no trend"))
     out.attrs.update(segments=segs, measure=measure, adjust=adjust, alpha=alpha)
     return out
+
+
+def resegment(segments: list[list[int]], year: int) -> list[list[int]]:
+    """The other segmenting at `year`, for a sensitivity analysis: if a segment starts at `year` (the
+    codebook records a break there), it is joined to the one before; otherwise the segment holding `year`
+    is split there. Segments without `year` come back unchanged."""
+    out = [list(g) for g in segments]
+    for k, g in enumerate(out):
+        if g[0] == year and k > 0:
+            return out[: k - 1] + [out[k - 1] + g] + out[k + 1:]
+        if year in g:
+            at = g.index(year)
+            return out[:k] + [g[:at], g[at:]] + out[k + 1:]
+    return out
+
+
+def count_trends(t: pd.DataFrame) -> dict:
+    """Counts of one `province_trends` table: provinces tested, significant up and down before and after
+    the adjustment, and the number expected by chance alone at its alpha."""
+    tested = t[t["p"].notna()]
+    alpha = t.attrs.get("alpha", 0.05)
+    return {"segments": [list(map(int, g)) for g in t.attrs.get("segments", [])], "tested": len(tested),
+            "up": int((tested["trend"] == "increasing").sum()), "down": int((tested["trend"] == "decreasing").sum()),
+            "up_adjusted": int((tested["trend_adjusted"] == "increasing").sum()),
+            "down_adjusted": int((tested["trend_adjusted"] == "decreasing").sum()), "expected_by_chance": alpha * len(tested),
+            "adjust": t.attrs.get("adjust")}
 
 
 def percentile_rank(rank: pd.Series, rank_of: pd.Series) -> pd.Series:
