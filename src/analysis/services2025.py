@@ -54,8 +54,14 @@ def var_label(v: str, lang: str = "en") -> str:
 
 
 def indicators(year: int = YEAR) -> list[str]:
-    """The total and the components the codebook lists for the index in `year`."""
-    return ["total", *(parts(INDEX, "total", year) or [])]
+    """The total and the components the codebook lists for the index in `year`, a composite part by its own
+    parts (the 22-point online services as online public services and online payment, as 2025 scores them)."""
+
+    def leaves(code: str) -> list[str]:
+        inner = parts(INDEX, code, year)
+        return [leaf for p in inner for leaf in leaves(p)] if inner else [code]
+
+    return ["total", *leaves("total")]
 
 
 def cutoffs(panel: pd.DataFrame) -> pd.Series:
