@@ -52,6 +52,7 @@ METHODS = ("spearman", "pearson")
 DESIGNS = ("levels", "first_differences", "lagged")
 UNTESTABLE = ("PAR_INDEX", "SIPAS")
 IDENTITY_COLUMNS = ["n_certain", "n_assumed", "n_as_named"]
+SAMPLES = {"certain units only": "online.sample.certain", "without 2025": "online.sample.without_2025"}
 
 
 @dataclass
@@ -511,7 +512,7 @@ def answer(res: Result, lang: str = "en") -> dict[str, list[str]]:
     if len(est):
         sens, main = est[est["sample"] != "main"], est[est["sample"] == "main"]
         hit = sens[sens["p_wild"] < 0.05]
-        which = join([tr("online.which", x=var_label(r.x, lang), y=var_label(r.y, lang), design=f"{tr(f'online.design.{r.design}')}, {r.sample}",
+        which = join([tr("online.which", x=var_label(r.x, lang), y=var_label(r.y, lang), design=f"{tr(f'online.design.{r.design}')}, {tr(SAMPLES[r.sample])}",
                          beta=_n(r.beta, lang, 3), p=_n(r.p_wild, lang, 3)) for r in hit.itertuples()]) or tr("online.none")
         flips = int((main["loo_sign_changes"] > 0).sum()) if "loo_sign_changes" in main else 0
         summary.append(tr("online.sensitivity", sig=len(hit), m=len(sens), which=which, flips=flips, m_main=len(main)))
