@@ -52,6 +52,9 @@ METHODS = ("spearman", "pearson")
 DESIGNS = ("levels", "first_differences", "lagged")
 UNTESTABLE = ("PAR_INDEX", "SIPAS")
 IDENTITY_COLUMNS = ["n_certain", "n_assumed", "n_as_named"]
+SENSITIVITY_DRAWS = 1999
+"""Wild bootstrap draws of a sensitivity row (the main rows use `draws`): enough for a 5% test and interval, and
+a third of the run's bootstrap time."""
 SAMPLES = {"certain units only": "online.sample.certain", "without 2025": "online.sample.without_2025"}
 
 
@@ -292,7 +295,8 @@ def within(frames: dict[str, Frame], pairs: list[tuple[str, str, str]], draws: i
            designs: tuple[str, ...] = DESIGNS) -> pd.DataFrame:
     """Every pair, design and sample: `main` (all units of the frame), `certain units only` and `without 2025`
     for the 766 family (not applicable to the DTI family, whose rows name their provinces and end in 2024), with
-    the leave-one-province-out range of the main estimate. Intervals of both kinds on every row."""
+    the leave-one-province-out range of the main estimate. Intervals of both kinds on every row (sensitivity rows
+    with at most SENSITIVITY_DRAWS draws)."""
     rows = []
     for family, x, y in pairs:
         f = frames[family]
@@ -306,7 +310,8 @@ def within(frames: dict[str, Frame], pairs: list[tuple[str, str, str]], draws: i
                 d = _design_data(_panel_rows(f, x, y, **kw), design)
                 blocking, caveats = breaks_between(x, y, sorted(int(v) for v in d["year"].unique()))
                 res = {"n": len(d), "g": int(d["territory"].nunique()), "status": "not comparable across " + "; ".join(blocking)} \
-                    if blocking else _fit(d, design, draws, seed, interval=True, loo=name == "main")
+                    if blocking else _fit(d, design, draws if name == "main" else min(draws, SENSITIVITY_DRAWS), seed, interval=True,
+                                          loo=name == "main")
                 rows.append({"family": family, "x": x, "y": y, "design": design, "sample": name, **res, "breaks": "; ".join(caveats)})
     out = pd.DataFrame(rows)
     if len(out) and "p_wild" in out:
