@@ -447,6 +447,14 @@ def _n(v: float, lang: str, d: int = 2) -> str:
     return fmt_number(v, lang, d)
 
 
+def period_label(period: str, lang: str) -> str:
+    """'2025 (2025-10-16)' as the language writes dates: '2025 (16/10/2025)' in Vietnamese."""
+    from .i18n import fmt_date
+
+    year, _, rest = period.partition(" (")
+    return f"{year} ({fmt_date(rest.rstrip(')'), lang)})" if rest else year
+
+
 def _range(lo: float, hi: float, lang: str, d: int = 0) -> str:
     """'34' or '61 to 63' (vi: '61 đến 63')."""
     a, b = fmt_number(lo, lang, d), fmt_number(hi, lang, d)
@@ -497,7 +505,7 @@ def answer(res: Result, lang: str = "en") -> dict[str, list[str]]:
         names = {"x": var_label(x, lang), "y": var_label(y, lang)}
         if s["k"]:
             common = {"k": s["k"], "r_min": _n(s["r_min"], lang), "r_max": _n(s["r_max"], lang), "n": _range(s["n_min"], s["n_max"], lang)}
-            lines.append(tr("online.cross.pair", **names, **common, sig=s["sig"], periods=join(s["sig_periods"]),
+            lines.append(tr("online.cross.pair", **names, **common, sig=s["sig"], periods=join([period_label(p, lang) for p in s["sig_periods"]]),
                             direction=tr(f"online.direction.{s['sig_direction']}")) if s["sig"] else
                          tr("online.cross.pair_none", **names, **common))
         fe = s.get("levels")
@@ -585,7 +593,7 @@ def headline(res: Result, lang: str = "en") -> list[str]:
             continue
         sig = f[f["p_holm"] < 0.05]
         key = f"online.headline.{family}" + ("" if len(sig) else "_none")
-        which = join([tr("online.sig_pair", x=var_label(x, lang), y=var_label(y, lang), periods=join(list(g["period"])))
+        which = join([tr("online.sig_pair", x=var_label(x, lang), y=var_label(y, lang), periods=join([period_label(p, lang) for p in g["period"]]))
                       for (x, y), g in sig.groupby(["x", "y"], sort=False)])
         fields = {"pos": int((sig["r"] > 0).sum()), "neg": int((sig["r"] < 0).sum()), "sig": len(sig), "which": which} if len(sig) else {}
         out.append(tr(key, k=len(f), **fields,
@@ -645,8 +653,8 @@ def summary_figure(res: Result, lang: str = "en") -> Any:
             idx = f.rows.index[f.rows["period"] == period]
             provenance_scatter(ax, f.values.loc[idx, x], f.values.loc[idx, y], f.reliability.loc[idx, x], f.reliability.loc[idx, y])
             hit = sp[(sp["x"] == x) & (sp["y"] == y) & (sp["period"] == period)] if len(sp) else sp
-            title = period if not len(hit) or pd.isna(hit["r"].iloc[0]) else tr(
-                "online.figure.title", period=period, r=_n(hit["r"].iloc[0], lang), n=int(hit["n"].iloc[0]))
+            title = period_label(period, lang) if not len(hit) or pd.isna(hit["r"].iloc[0]) else tr(
+                "online.figure.title", period=period_label(period, lang), r=_n(hit["r"].iloc[0], lang), n=int(hit["n"].iloc[0]))
             ax.set_title(title, fontsize=7.5)
             ax.xaxis.set_major_formatter(axis_formatter(lang))
             ax.yaxis.set_major_formatter(axis_formatter(lang))
