@@ -57,7 +57,7 @@ def test_country_mean_only_where_coverage_allows(panel, provinces):
     counts = _annual(panel, "PAR_INDEX", "total").groupby("year")["province_code"].nunique()
     assert view["national_mean"].isna().all()
     assert view.loc[counts.index, "n_provinces"].tolist() == counts.tolist()
-    assert view.loc[2015, "n_provinces"] == 0  # a year without any value stays a row (a gap on the axis)
+    assert view.loc[2017, "n_provinces"] == 0  # a year without any value (2017: published ranks only) stays a row (a gap on the axis)
     pci = series_view(panel, provinces, "Huế", "PCI", "total").set_index("year")
     p = _annual(panel, "PCI", "total")
     assert (pci.loc[2005, "n_provinces"], pci.loc[2005, "n_of"]) == (42, 64)
@@ -130,7 +130,7 @@ def test_table_shows_n_and_the_rule(panel, provinces):
     table = styler.data
     assert table.loc["2022", "Bắc Kạn"] == pytest.approx(79.35)
     assert table["N (số tỉnh có giá trị)"].tolist() == view.loc[view["n_provinces"] > 0, "n_provinces"].tolist()
-    assert "2015" not in table.index  # no value anywhere that year
+    assert "2017" not in table.index  # no value anywhere that year (2017: published ranks only)
     html = styler.to_html()
     assert "79,35" in html and "2.022" not in html and ">2022<" in html
     assert "80%" in html and "Chỉ số cải cách hành chính (% điểm tối đa)" in html

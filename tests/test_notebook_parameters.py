@@ -44,3 +44,23 @@ def test_online_services_fits_nothing_across_the_2021_reshuffle_even_when_asked(
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert all("2021 discontinuity" in reason for reason in results["reasons"].values())
     assert all(window[-1] <= 2020 for window in results["windows"].values() if window)
+
+
+def test_online_trends_prose_changes_with_the_numbers(tmp_path, monkeypatch):
+    """Notebook 10 with other years, the certain units only and in Vietnamese: other numbers, other sentences."""
+    import nbformat
+
+    committed = nbformat.read(paths.project_root() / "notebooks" / "10_online_services_trends.ipynb", as_version=4)
+    default = "\n".join("".join(o.get("text", "")) for c in committed.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    text = run(tmp_path, monkeypatch, "10_online_services_trends.ipynb", years=[2023, 2024], units="certain", draws=199, language="vi")
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert results["parameters"]["units"] == "certain" and {r["year"] for r in results["cross_sections"]} == {2023, 2024}
+    assert {r["n"] for r in results["cross_sections"] if r["family"] == "766"} == {11}
+    assert {r["n_assumed"] for r in results["cross_sections"]} == {0}
+    head_default = [line for line in default.splitlines() if line.startswith("Between provinces")]
+    head_other = results["answer"]["en"]["headline"]
+    assert head_default and head_other[0] != head_default[0] and "N 11" in head_other[0] and "2022" not in head_other[0]
+    assert "Giữa các tỉnh" in results["answer"]["vi"]["headline"][0]
+    fe = [r for r in results["within"] if r["sample"] == "main" and r["family"] == "766" and r.get("status") == "estimated"]
+    assert fe and {r["g"] for r in fe} == {11} and all(r["ci_wild_low"] <= r["beta"] <= r["ci_wild_high"] for r in fe)
+    assert "2023" in text

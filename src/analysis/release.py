@@ -54,6 +54,9 @@ FIELD_DOCS = {
     "rank_basis": ("string", "computed (among provinces with a published score) or reported (as published)"),
     "source_ref": ("string", "file or page address"),
     "note": ("string", "quote or remark"),
+    "identity": ("string", "which province a row is where the source names it by a unit of another vintage (the 766 yearly table "
+                           "names 2022-2024 rows by the 34 provinces of 2025): certain (an unmerged province), assumed (a merged "
+                           "unit taken to be the pre-merger province of the same name, not verified); empty: as the source names it"),
 }
 
 

@@ -20,7 +20,7 @@ from .panel.codebook import expected_scale_max, label, parts
 from .panel.vintage import in_34, in_63, to_2025
 from .registry import VINTAGE_34
 from .stats.common import holm
-from .stats.correlation import correlation_table, min_detectable_r
+from .stats.correlation import bootstrap_ci, correlation_table, min_detectable_r
 from .stats.partial import partial_correlation
 
 INDEX = "DVC766"
@@ -54,8 +54,14 @@ def var_label(v: str, lang: str = "en") -> str:
 
 
 def indicators(year: int = YEAR) -> list[str]:
-    """The total and the components the codebook lists for the index in `year`."""
-    return ["total", *(parts(INDEX, "total", year) or [])]
+    """The total and the components the codebook lists for the index in `year`, a composite part by its own
+    parts (the 22-point online services as online public services and online payment, as 2025 scores them)."""
+
+    def leaves(code: str) -> list[str]:
+        inner = parts(INDEX, code, year)
+        return [leaf for p in inner for leaf in leaves(p)] if inner else [code]
+
+    return ["total", *leaves("total")]
 
 
 def cutoffs(panel: pd.DataFrame) -> pd.Series:
@@ -107,12 +113,14 @@ def papi_34(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, codes: list
 
 
 def pair_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[str], min_n: int = 10,
-               alpha: float = 0.05) -> pd.DataFrame:
+               alpha: float = 0.05, boot_draws: int = 0, seed: int = 20201) -> pd.DataFrame:
     """Spearman and Pearson for every x-y pair with (1 - alpha) CIs, p adjusted across the pairs of each
     method by Holm and by Benjamini-Hochberg, the provenance of the values used (n_official …), and
     `min_detectable_r`: the smallest |r| detected with 80% power at the level the first Holm step demands
     (alpha / number of pairs of the method; Spearman with its own, larger, standard error), the honest
-    sensitivity of an adjusted family."""
+    sensitivity of an adjusted family. With `boot_draws`, percentile bootstrap intervals (`ci_boot_low/high`,
+    provinces resampled, seeded) beside Fisher's: on a bunched or capped component they show what Fisher's
+    normal approximation assumes away."""
     data = values.assign(year=YEAR).set_index("year", append=True)
     xs, ys = [x for x in xs if x in values], [y for y in ys if y in values]
     frames = []
@@ -126,6 +134,9 @@ def pair_table(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[
         t["p_holm"], t["p_bh"] = holm["p_adjusted"].to_numpy(), bh["p_adjusted"].to_numpy()
         m = int(t["p"].notna().sum())
         t["min_detectable_r"] = [min_detectable_r(int(n), alpha / max(m, 1), method=method) if n == n else np.nan for n in t["n"]]
+        if boot_draws:
+            cis = [bootstrap_ci(values[x], values[y], method, boot_draws, 1 - alpha, seed) for x, y in zip(t["x"], t["y"], strict=True)]
+            t["ci_boot_low"], t["ci_boot_high"] = [c[0] for c in cis], [c[1] for c in cis]
         frames.append(t)
     if not frames:
         return pd.DataFrame(columns=["method", "x", "y", "n", "r", "ci_low", "ci_high", "p", "p_holm", "p_bh", "min_detectable_r",
@@ -229,3 +240,77 @@ def influence(values: pd.DataFrame, rel: pd.DataFrame, xs: list[str], ys: list[s
     if not res.empty:
         res["p_holm_without"] = holm_by_method(res, "p_without", alpha)
     return res
+
+
+def closing(within: pd.DataFrame, partial: pd.DataFrame, infl: pd.DataFrame, robust: pd.DataFrame, across: pd.DataFrame,
+            cs: CrossSection, lang: str = "en", alpha: float = 0.05, papi_year: int | None = None) -> dict[str, list[str]]:
+    """Notebook 09's answer and caveats, written from the run's numbers (domain `online`): which within-index
+    pairs survive Holm's adjustment (Fisher and bootstrap intervals), how far they rest on the provinces outside
+    the bunch (and why trimming a bunched measure also removes power), whether the partial Spearman correlations
+    stay significant, whether the result holds at the other cut-off, the satisfaction ceiling, and PAPI across
+    sources."""
+    from .i18n import check_language, fmt_number, join
+    from .messages import translator
+
+    tr = translator(check_language(lang))
+
+    def n(v: float, d: int = 2) -> str:
+        return fmt_number(v, lang, d)
+
+    def name(v: str) -> str:
+        return var_label(v, lang) if lang == "en" else label(*v.split(":", 1))[0]
+
+    out: dict[str, list[str]] = {"answer": [], "caveats": []}
+    sp = within[within["method"] == "spearman"]
+    sig = sp[sp["p_holm"] < alpha]
+    if len(sig):
+        pairs = join([tr("online.nb09.pair", x=name(r.x), y=name(r.y), r=n(r.r, 3), lo=n(r.ci_low, 3), hi=n(r.ci_high, 3),
+                         blo=n(getattr(r, "ci_boot_low", np.nan), 3), bhi=n(getattr(r, "ci_boot_high", np.nan), 3), p=n(r.p_holm, 3))
+                      for r in sig.itertuples()])
+        out["answer"].append(tr("online.nb09.within", cutoff=cs.cutoff, sig=len(sig), m=len(sp), pairs=pairs))
+    elif len(sp):
+        r = sp.loc[sp["r"].abs().idxmax()]
+        out["answer"].append(tr("online.nb09.none_sig", cutoff=cs.cutoff, m=len(sp), pair=tr(
+            "online.nb09.pair", x=name(r["x"]), y=name(r["y"]), r=n(r["r"], 3), lo=n(r["ci_low"], 3), hi=n(r["ci_high"], 3),
+            blo=n(r.get("ci_boot_low", np.nan), 3), bhi=n(r.get("ci_boot_high", np.nan), 3), p=n(r["p_holm"], 3))))
+    inf = infl[(infl["method"] == "spearman") & (infl["p_holm"] < alpha) & (infl["outlying_on_x"] != "")] if len(infl) else infl
+    for r in inf.itertuples():
+        names = [cs.names.get(c, c) for c in r.outlying_on_x.split("; ")]
+        out["answer"].append(tr("online.nb09.influence", x=name(r.x), y=name(r.y), k=len(names), names=join(names), r_without=n(r.r_without, 3),
+                                p_without=n(r.p_holm_without, 3)))
+    ps = partial[partial["method"] == "spearman"] if len(partial) else partial
+    if len(ps):
+        kept = ps[ps["p_holm"] < alpha]
+        out["answer"].append(tr("online.nb09.partial", sig=len(kept), m=len(ps), pairs=join(
+            [f"{name(r.x)} – {name(r.y)}: ρ = {n(r.r, 3)}, p = {n(r.p_holm, 3)}" for r in kept.itertuples()]) or tr("online.none")))
+    if len(robust):
+        other = [c for c in robust.columns if c.startswith("p_holm (") and cs.cutoff not in c and "without" not in c]
+        if other:
+            col = other[0]
+            rs = robust[robust["method"] == "spearman"]
+            sig_other = int((rs[col] < alpha).sum())
+            same = set(zip(rs.loc[rs[col] < alpha, "x"], rs.loc[rs[col] < alpha, "y"], strict=True)) == set(zip(sig["x"], sig["y"], strict=True))
+            out["answer"].append(tr("online.nb09.cutoff", other=col[len("p_holm ("):-1], sig_other=sig_other, m=len(rs),
+                                    stable=tr("online.nb09.stable" if same else "online.nb09.unstable")))
+    sat = var(INDEX, "mdhl")
+    if sat in cs.values:
+        top = expected_scale_max(INDEX, "mdhl", YEAR) or 18
+        out["caveats"].append(tr("online.nb09.ceiling", median=n(cs.values[sat].median(), 1), at_max=int((cs.values[sat] >= top - 1e-9).sum())))
+    if len(across):
+        a = across[across["method"] == "spearman"]
+        out["caveats"].append(tr("online.nb09.papi", year=papi_year or "", sig=int((a["p_holm"] < alpha).sum()), m=len(a),
+                                 mdr=n(a["min_detectable_r"].max(), 2)))
+    online = var(INDEX, "clgq")
+    if online in cs.values:
+        v = cs.values[online].dropna()
+        q1, q3 = v.quantile([0.25, 0.75])
+        inside = v[(v >= q1 - 1.5 * (q3 - q1)) & (v <= q3 + 1.5 * (q3 - q1))]
+        out["caveats"].append(tr("online.nb09.caveat_bunched", mean=n(v.mean()), sd=n(v.std(ddof=1)), k=len(inside), n=len(v),
+                                 lo=n(inside.min()), hi=n(inside.max()), top=n(expected_scale_max(INDEX, "clgq", YEAR) or 12, 0)))
+    for key in ("one_year", "framework", "revised", "association"):
+        fields = {}
+        if key == "one_year":
+            fields = {"n": len(cs.values), "m": int(len(sp)), "mdr_p": n(within.loc[within["method"] == "pearson", "min_detectable_r"].max(), 2),
+                      "mdr_s": n(sp["min_detectable_r"].max(), 2)}
+        out["caveats"].append(tr(f"online.nb09.caveat_{key}", **fields))
+    return out

@@ -21,8 +21,8 @@ from ..sources import ADAPTERS, UNCERTAINTY_ADAPTERS
 from ..sources.common import Context
 from ..sources.user import list_user_files, read_user_table, user_table_inputs
 from .codebook import (
+    COMPUTED_RANK_INDICES,
     MIN_QUARTILE_N,
-    RANKED_INDICES,
     RANKING_RELIABILITY,
     YEAR_TO_DATE_INDICES,
     build_codebook,
@@ -34,7 +34,7 @@ from .schema import KEY, validate_candidates, validate_panel
 
 PANEL_COLUMNS = [
     "province_code", "vintage", "province", "year", "index", "indicator", "value", "scale_max", "method_version",
-    "source_id", "reliability", "grade", "date", "rank", "rank_of", "quartile", "rank_basis", "source_ref", "note",
+    "source_id", "reliability", "grade", "date", "rank", "rank_of", "quartile", "rank_basis", "source_ref", "note", "identity",
 ]
 GRADE_ORDER = {"A": 0, "article": 1, "B": 2, "C": 3}
 CUTOFF_STATUS = "different cut-off"
@@ -104,6 +104,7 @@ def collect(sources: list[Source], ctx: Context, progress: bool) -> tuple[pd.Dat
     out = pd.concat(frames, ignore_index=True)
     out["source_ref"] = out["source_ref"].fillna("").astype("string")
     out["date"] = out["date"].fillna("").astype("string")
+    out["identity"] = out["identity"].fillna("").astype("string") if "identity" in out else pd.Series("", index=out.index, dtype="string")
     return out, user_tables
 
 
@@ -359,7 +360,7 @@ def add_ranks(panel: pd.DataFrame) -> pd.DataFrame:
     panel["rank_basis"] = pd.Series(pd.NA, index=panel.index, dtype="string")
     has_rep = panel["rank"].notna()
     panel.loc[has_rep, "rank_basis"] = "reported"
-    ranked = (panel["index"].isin(RANKED_INDICES) & panel["reliability"].isin(RANKING_RELIABILITY)
+    ranked = (panel["index"].isin(COMPUTED_RANK_INDICES) & panel["reliability"].isin(RANKING_RELIABILITY)
               & (panel["province_code"] != NATIONAL_CODE) & ~panel["indicator"].str.endswith("_rank"))
     # the 63 (with Hà Tây in PCI 2005-2007) and the 34 of 2025 are never ranked together
     era = (panel["vintage"] == VINTAGE_34).rename("_era")
@@ -452,6 +453,7 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
     ctx = Context(raw={s.id: s.local_path for s in sources})
     provinces = build_provinces(ctx.raw)
     registry = Registry(provinces)
+    ctx.registry = registry  # adapters that resolve a name themselves (the 766 yearly table) use the build's registry
     obs, user_tables = collect(sources, ctx, progress)
     obs = prepare(obs, registry)
     provinces = record_spellings(provinces, obs)
@@ -464,7 +466,7 @@ def build(progress: bool = True, write: bool = True, fetch: bool = True) -> Buil
     checks.insert(1, "province", _names(checks, registry))
     checks["other_date"] = checks["other_date"].fillna("") if "other_date" in checks else ""
     panel = kept[PANEL_COLUMNS].sort_values(["index", "indicator", "year", "province_code", "date"]).reset_index(drop=True)
-    for c in ("method_version", "grade", "note"):
+    for c in ("method_version", "grade", "note", "identity"):
         panel[c] = panel[c].fillna("").astype("string")
     validate_panel(panel)
     conflicts = checks[~checks["status"].isin(["agree", CUTOFF_STATUS])].copy()

@@ -24,8 +24,9 @@ from .. import paths, yamlio
 from ..errors import DataError
 
 UNITS = {"points", "percent", "percent_of_max", "index_0_1", "count", "rank"}
-BREAK_KINDS = {"method", "source", "discontinuity", "scale", "composition", "part"}
-INDEX_KEYS = {"label_vi", "label_en", "publisher", "ranked", "zero_is_missing", "closed", "year_to_date"}
+BREAK_KINDS = {"method", "source", "discontinuity", "scale", "composition", "part", "territory"}
+"""`territory`: the units change (the 2025 merger): the provinces whose territory did not change continue."""
+INDEX_KEYS = {"label_vi", "label_en", "publisher", "ranked", "computed_ranks", "zero_is_missing", "closed", "year_to_date"}
 INDICATOR_KEYS = {"label_vi", "label_en", "unit", "scale", "parts", "years", "meaning_changes"}
 BREAK_KEYS = {"index", "indicators", "year", "kind", "comparable", "note"}
 
@@ -105,10 +106,11 @@ def parse_codebook(path: Path) -> Codebook:
         for key in ("label_vi", "label_en"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise DataError("every index needs a label", file=path, column=f"indices.{name}.{key}")
-        for key in ("ranked", "zero_is_missing", "closed", "year_to_date"):
+        for key in ("ranked", "computed_ranks", "zero_is_missing", "closed", "year_to_date"):
             if key in entry and not isinstance(entry[key], bool):
                 raise DataError("expected true or false", file=path, column=f"indices.{name}.{key}", value=entry[key])
-        indices[name] = {"ranked": False, "zero_is_missing": False, "closed": False, "year_to_date": False, "publisher": ""} | entry
+        indices[name] = {"ranked": False, "computed_ranks": False, "zero_is_missing": False, "closed": False, "year_to_date": False,
+                         "publisher": ""} | entry
     indicators: dict[tuple[str, str], dict[str, Any]] = {}
     for index, group in (doc.get("indicators") or {}).items():
         if index not in indices:
@@ -382,6 +384,8 @@ def __getattr__(name: str) -> Any:
         return {i for i, info in cb.indices.items() if info["zero_is_missing"]}
     if name == "RANKED_INDICES":
         return {i for i, info in cb.indices.items() if info["ranked"]}
+    if name == "COMPUTED_RANK_INDICES":  # ranks computed by the build: the full panels and the full tables without ranks
+        return {i for i, info in cb.indices.items() if info["ranked"] or info["computed_ranks"]}
     if name == "YEAR_TO_DATE_INDICES":
         return {i for i, info in cb.indices.items() if info["year_to_date"]}
     if name == "INDEX_LABELS":

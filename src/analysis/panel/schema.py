@@ -81,6 +81,8 @@ PANEL = pa.DataFrameSchema(
         "rank": pa.Column("Int64", pa.Check.ge(1), nullable=True),
         "rank_of": pa.Column("Int64", pa.Check.ge(1), nullable=True),
         "quartile": pa.Column("Int64", pa.Check.in_range(1, 4), nullable=True),
+        # which province a row is, where the source names it by another vintage's unit: certain / assumed ("" = as named)
+        "identity": pa.Column(str, pa.Check.isin(["", "certain", "assumed"])),
     },
     checks=[pa.Check(lambda d: (d["rank"].isna() | d["rank_of"].isna() | (d["rank"] <= d["rank_of"])).all(), error="rank > rank_of")],
     unique=KEY,

@@ -3,7 +3,7 @@ columns of `common.OBS_COLUMNS`; the manifest's `adapter:` key names the functio
 
 from __future__ import annotations
 
-from . import dvc766, papi, pci, reported
+from . import dti, dvc766, papi, pci, reported
 from .common import Adapter
 
 ADAPTERS: dict[str, Adapter] = {
@@ -17,6 +17,10 @@ ADAPTERS: dict[str, Adapter] = {
     "news_reported": reported.read_news,
     "reported_table": reported.read_reported_table,
     "dvc766_workbook": dvc766.read_workbook,
+    "dvc766_yearly": dvc766.read_yearly,
+    "dti_yearly": dti.read_dti_yearly,
+    "news_reported_supplement": reported.read_news_supplement,
+    "par_2020_parts": reported.read_par_2020_parts,
 }
 # role `uncertainty`: standard errors published beside the scores (data/processed/uncertainty.csv)
 UNCERTAINTY_ADAPTERS: dict[str, Adapter] = {"papi_uncertainty": papi.read_uncertainty}

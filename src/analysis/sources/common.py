@@ -20,10 +20,15 @@ from ..manifest import Source
 # registry) within its `vintage` (gso-2008 or gso-2025; empty = the source's declared vintage, or for a
 # researcher's row the vintage its date implies); `_file`, `_row`, `_column` locate the value for error
 # messages; `_tol` is the absolute tolerance the value's precision allows when compared with another source.
+# `identity` says how sure the source is of which province a row is, where the file names its rows by another
+# vintage's units (the 766 yearly table names 2022-2024 rows by the 34 provinces of 2025): `certain` (the unit
+# was not merged, so it is that province), `assumed` (a merged unit taken to be the pre-merger province of the
+# same name), empty for every row whose source names the province itself (IDENTITIES).
 OBS_COLUMNS = [
     "province_raw", "vintage", "year", "index", "indicator", "value", "scale_max", "method_version", "date",
-    "rank", "rank_of", "grade", "note", "source_ref", "_file", "_row", "_column", "_tol",
+    "rank", "rank_of", "grade", "note", "source_ref", "identity", "_file", "_row", "_column", "_tol",
 ]
+IDENTITIES = ("", "certain", "assumed")
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -35,6 +40,15 @@ class Context:
 
     raw: dict[str, Path]
     excluded: list[dict[str, Any]] = field(default_factory=list)
+    registry: Any = None  # the build's province registry; adapters that resolve names themselves use `provinces()`
+
+    def provinces(self) -> Any:
+        """The province registry (both vintages): the build's own, or one built from the raw crosswalks once."""
+        if self.registry is None:
+            from ..registry import Registry, build_provinces
+
+            self.registry = Registry(build_provinces(self.raw))
+        return self.registry
 
     def exclude(self, source_id: str, file: object, row: int | None, reason: str, text: object) -> None:
         """Record a row that cannot enter the panel, so nothing is dropped silently."""
@@ -120,6 +134,38 @@ def obs_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
         df[c] = df[c].astype("float64")
     for c in ("rank", "rank_of", "_row"):
         df[c] = df[c].astype("Int64")
-    for c in ("province_raw", "vintage", "index", "indicator", "method_version", "date", "grade", "note", "source_ref", "_file", "_column"):
+    for c in ("province_raw", "vintage", "index", "indicator", "method_version", "date", "grade", "note", "source_ref", "identity",
+              "_file", "_column"):
         df[c] = df[c].astype("string")
+    df["identity"] = df["identity"].fillna("")
     return df
+
+
+def read_csv_table(path: Path, columns: list[str]) -> pd.DataFrame:
+    """A small published CSV read as text (UTF-8, a BOM allowed), with its header checked: a missing column is
+    an error naming the file, row 1 and the column, because a renamed column means the layout changed."""
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"cannot read CSV: {exc}", file=path) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError("missing column", file=path, row=1, column=missing[0], hint=f"Expected columns: {', '.join(columns)}")
+    return df
+
+
+def validate_table(df: pd.DataFrame, schema: Any, file: object) -> None:
+    """Check a parsed source table against its pandera schema; the first failure becomes a DataError naming
+    the file, the row (as in the file: header = row 1), the column and the value."""
+    from pandera.errors import SchemaErrors
+
+    try:
+        schema.validate(df, lazy=True)
+    except SchemaErrors as exc:
+        fc = exc.failure_cases
+        first = fc.iloc[0]
+        idx = first["index"]
+        row = int(idx) + 2 if idx is not None and not (isinstance(idx, float) and math.isnan(idx)) else None
+        column = first["column"] if isinstance(first["column"], str) else None
+        raise DataError(f"{schema.name}: {first['check']}", file=file, row=row, column=column, value=first["failure_case"]) from exc

@@ -23,9 +23,11 @@ NEWS_INDICATORS: dict[str, tuple[str, str]] = {
     "SIPAS_national": ("SIPAS", "total"),
     "DTI_provincial": ("DTI", "total"),
     "DTI_provincial_average": ("DTI", "total"),
-    "DTI_digital_government_pillar": ("DTI", "digital_government_activity"),
-    "DTI_digital_economy_pillar": ("DTI", "digital_economy_activity"),
-    "DTI_digital_society_pillar": ("DTI", "digital_society_activity"),
+    # the press's pillar scores ("chính quyền số 0,6683") are not the main indices of the DTI table ("hoạt động chính
+    # quyền số" 0.635 for the same province-year): another measure, kept apart (codebook)
+    "DTI_digital_government_pillar": ("DTI", "digital_government_pillar"),
+    "DTI_digital_economy_pillar": ("DTI", "digital_economy_pillar"),
+    "DTI_digital_society_pillar": ("DTI", "digital_society_pillar"),
     "VIETNAM_ICT_INDEX": ("ICT_INDEX", "total"),
     "ICT_INDEX_technical_infrastructure": ("ICT_INDEX", "technical_infrastructure"),
     "ICT_INDEX_human_resources": ("ICT_INDEX", "human_resources"),
@@ -47,7 +49,8 @@ NEWS_INDICATORS: dict[str, tuple[str, str]] = {
 }
 DVC766_BY_UNIT = {("DVC766", "clgq", "points of 22"): "online_22"}
 """The press's "online services component" of the 766 index is the 12-point online-services component of the
-2025 workbooks when quoted out of 12; out of 22 it is a component the workbooks do not have (codebook)."""
+2025 workbooks when quoted out of 12; out of 22 it is the five-part layout's online-services component, online
+public services (CLGQ, of 12) plus online payment (TTTT, of 10), as the yearly table gives it (codebook)."""
 _DAY = re.compile(r"\b(\d{1,2})-(\d{1,2})-(\d{4})\b")
 POST_MERGER = ("34-province", "post-merger")
 UNIT_MAX = {
@@ -141,9 +144,15 @@ def _snapshot_date(year: int, quote: str) -> str:
 
 
 def read_news(src: Source, ctx: Context) -> pd.DataFrame:
+    file, df = _read_csv(src)
+    return obs_frame(_news_records(src, ctx, df, file))
+
+
+def _news_records(src: Source, ctx: Context, df: pd.DataFrame, file: str) -> list[dict[str, Any]]:
+    """Observations of a press table with the columns of news_reported_values.csv (`unit` and `reliability`
+    included): values, or published ranks as `<indicator>_rank` rows; neither is recorded as excluded."""
     from ..panel.codebook import YEAR_TO_DATE_INDICES
 
-    file, df = _read_csv(src)
     pages_2025 = _vintage_pages(df)
     recs = []
     for i, r in enumerate(df.to_dict("records"), start=2):
@@ -161,7 +170,10 @@ def read_news(src: Source, ctx: Context) -> pd.DataFrame:
         value = parse_number(r["value"], file=file, row=i, column="value")
         rank = _int(r["rank"], file=file, row=i, column="rank")
         quote = r["value_as_reported"] + (f" [{r['note']}]" if r["note"] else "")
-        date = _snapshot_date(year, r["value_as_reported"]) if index in YEAR_TO_DATE_INDICES else None
+        date = None
+        if index in YEAR_TO_DATE_INDICES:  # the day in the quote, else in the note ("snapshot 29-8-2025"), else the year
+            date = _snapshot_date(year, r["value_as_reported"])
+            date = _snapshot_date(year, r["note"]) if date == str(year) else date
         common = {"grade": r["reliability"], "note": quote, "source_ref": r["source_url"], "file": file, "row": i,
                   "vintage": vintage, "date": date}
         if value is not None:
@@ -175,6 +187,96 @@ def read_news(src: Source, ctx: Context) -> pd.DataFrame:
                              rank=rank, rank_of=rank_of, column="rank", tol=0.0, **common))
         else:
             ctx.exclude(src.id, file, i, "no numeric value or rank (group membership or approximate wording)", r)
+    return recs
+
+
+SUPPLEMENT_COLUMNS = ["province", "year", "indicator", "value", "rank", "rank_out_of", "value_as_reported", "source_url", "status", "note"]
+SUPPLEMENT_STATUS = ("new", "adds_rank", "adds_value", "duplicate_confirms", "resolves_conflict")
+SUPPLEMENT_UNITS = {"PAR_INDEX": "percent of max (0-100)", "SIPAS": "percent", "DVC_766_index_total": "points of 100"}
+"""The supplement has no unit column: each of its indicators has one unit (PAR INDEX and SIPAS in % , the 766
+total in points of 100)."""
+PRESS_GRADES = {
+    # SOURCE.md's grades: A government portal, VNA/VietnamPlus, Nhân Dân, Government news portal; B other
+    # established press; C a mirror or re-post, or a foreign-language re-translation
+    "sonoivu.yenbai.gov.vn": "A", "vietnamnews.vn": "A",
+    "www.thitruonghanghoa.com": "B", "english.vtv.vn": "B", "m.baophapluat.vn": "B", "m.btv.org.vn": "B", "kinhtedothi.vn": "B",
+    "dantri.com.vn": "B",
+    "viet-jo.com": "C", "thongtin.vietnam.vn": "C", "211.88.39.63": "C",
+}
+"""The supplement has no grade column: the grade follows the page's host by SOURCE.md's rule. A page on a host
+not listed here stops the build, so a new row is graded by a person, not by default."""
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "").lower()
+
+
+def read_news_supplement(src: Source, ctx: Context) -> pd.DataFrame:
+    """The supplement of press values (news_reported_values_2.csv): as the first file, with the unit of each
+    indicator, the grade of each page's host and the row's `status` kept in its note. Its manifest priority is
+    ahead of the first file's: it re-read the pages and settles the conflicts it names (PAR INDEX 2018 Quảng
+    Ninh: 89.06, not 89.6), and the build records the value it sets aside in conflicts.csv."""
+    file, df = _read_csv(src)
+    missing = [c for c in SUPPLEMENT_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError("missing column", file=file, row=1, column=missing[0])
+    units, grades, notes = [], [], []
+    for i, r in enumerate(df.to_dict("records"), start=2):
+        status = r["status"].split(" ", 1)[0]
+        if status not in SUPPLEMENT_STATUS:
+            raise DataError(f"unknown status (known: {', '.join(SUPPLEMENT_STATUS)})", file=file, row=i, column="status", value=r["status"])
+        if r["indicator"] not in SUPPLEMENT_UNITS:
+            raise DataError("indicator without a known unit in the supplement", file=file, row=i, column="indicator", value=r["indicator"])
+        host = _host(r["source_url"])
+        if host not in PRESS_GRADES:
+            raise DataError("page on a host with no reliability grade (add it to PRESS_GRADES by SOURCE.md's rule)", file=file, row=i,
+                            column="source_url", value=r["source_url"])
+        units.append(SUPPLEMENT_UNITS[r["indicator"]])
+        grades.append(PRESS_GRADES[host])
+        notes.append("; ".join(filter(None, [f"supplement status: {r['status']}", r["note"]])))
+    df = df.assign(unit=units, reliability=grades, note=notes)
+    return obs_frame(_news_records(src, ctx, df, file))
+
+
+PAR_2020_COLUMNS = {
+    "score_defgh_de_fen": "appraisal_score",
+    "impact_sipas_fuwu_manyidu": "sipas_points",
+    "impact_leader_survey_lingdao_guanli": "leaders_survey_points",
+    "impact_socioeconomic": "socioeconomic_impact",
+    "par_index_total": "total",
+}
+"""PAR INDEX 2020 of the top ten provinces and its parts, as the Chinese consular note prints them (columns named
+by its Chinese labels); the codebook gives the parts the names of the Ministry of Home Affairs."""
+PAR_2020_SUM_TOLERANCE = 0.015  # as printed: Quảng Ninh's parts add to 91.05 against a total of 91.04
+
+
+def read_par_2020_parts(src: Source, ctx: Context) -> pd.DataFrame:
+    file, df = _read_csv(src)
+    need = ["rank", "province_as_printed_zh", "province", "year", *PAR_2020_COLUMNS]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise DataError("missing column", file=file, row=1, column=missing[0])
+    url = str(src.upstream.get("url") or src.path)  # the one page all rows are from
+    recs = []
+    for i, r in enumerate(df.to_dict("records"), start=2):
+        values = {c: parse_number(r[c], file=file, row=i, column=c) for c in PAR_2020_COLUMNS}
+        blank = [c for c, v in values.items() if v is None]
+        if blank:
+            raise DataError("a province row without every part", file=file, row=i, column=blank[0], value="")
+        parts = sum(v for c, v in values.items() if c != "par_index_total")
+        if abs(parts - values["par_index_total"]) > PAR_2020_SUM_TOLERANCE:
+            raise DataError(f"the parts add up to {parts:.2f}, not the total", file=file, row=i, column="par_index_total",
+                            value=r["par_index_total"])
+        rank = _int(r["rank"], file=file, row=i, column="rank")
+        year = parse_number(r["year"], file=file, row=i, column="year")
+        for col, code in PAR_2020_COLUMNS.items():
+            recs.append(_obs(r["province"], int(year), "PAR_INDEX", code, values[col], 100.0 if code == "total" else None,
+                             rank=rank if code == "total" else None, rank_of=63 if code == "total" else None, grade="C",
+                             note=f"{r['province_as_printed_zh']}: {col} {r[col]} (Chinese MOFCOM consular note citing Báo Đầu tư, "
+                                  "28-6-2021; parts as printed)", source_ref=url, file=file, row=i, column=col,
+                             tol=decimals_tolerance(r[col])))
     return obs_frame(recs)
 
 
