@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ from .codebook import (
     defined_indicators,
     expected_scale_max,
 )
-from .io import write_processed
+from .io import BuildResult, write_processed
 from .schema import KEY, validate_candidates, validate_panel
 
 PANEL_COLUMNS = [
@@ -40,18 +39,6 @@ GRADE_ORDER = {"A": 0, "article": 1, "B": 2, "C": 3}
 CUTOFF_STATUS = "different cut-off"
 """Status of a comparison between two snapshots of a year-to-date index at different dates: a later
 measurement, not a second opinion on the same value, so never a conflict."""
-
-
-@dataclass
-class BuildResult:
-    panel: pd.DataFrame
-    provinces: pd.DataFrame
-    codebook: pd.DataFrame
-    crosschecks: pd.DataFrame
-    conflicts: pd.DataFrame
-    excluded: pd.DataFrame
-    info: dict = field(default_factory=dict)
-    uncertainty: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 PROJECT_TABLES = {
