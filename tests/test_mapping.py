@@ -175,11 +175,11 @@ def test_value_cell_checked_like_a_template_row(tmp_path, ingest_user):
     (MAP.replace("unit: percent", "unit: 5"), ["values[1].unit", "expected text"]),
     (MAP.replace("source: test\n", ""), ["values[1].source", "no source"]),
     ("- just a list\n", ["(top level)"]),
-    ("province: [\n", ["not valid UTF-8 YAML"]),
+    ("province: [\n", ["not valid YAML"]),
     (MAP + "vintage: 2025\n", ["'vintage'", "gso-2008 or gso-2025"]),
     # a billion-laughs note: refused by type before it is ever turned into text
     (MAP + "note: [&a [x, x, x, x], &b [*a, *a, *a, *a], [*b, *b, *b, *b]]\n", ["'note'", "expected text"]),
-    (MAP + "province: Tỉnh\n", ["not valid UTF-8 YAML", "found the key 'province' twice"]),
+    (MAP + "province: Tỉnh\n", ["not valid YAML", "found the key 'province' twice"]),
     (MAP.replace("unit: percent}", "unit: percent, rank_column: Điểm, rank_of: 1000}"), ["values[1].rank_of", "at most 63"]),
 ])
 def test_mapping_file_errors(tmp_path, ingest_user, mapping, parts):
