@@ -274,3 +274,31 @@ def test_disk_full_or_read_only_processed_data_is_a_clear_error(tmp_path, monkey
     monkeypatch.undo()
     assert load_build_info(processed) == {"raw_fingerprint": "x"}
     assert len(list((tmp_path / ".builds").glob("build-*"))) == 1  # the partial folder was removed
+
+
+def _tree_digest(folder):
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_rejected_hostile_tables_leave_current_byte_identical(tmp_path):
+    """Issue 17, item 3: U+FFFF in a `source` cell was accepted by the build and then broke every run's Word
+    cards. Now it and the other hostile inputs stop the build (exit 2, no traceback) and `current` is as it was."""
+    (tmp_path / "user").mkdir()
+    res = run_cli(tmp_path, "build")
+    assert res.returncode == 0, res.stderr
+    current = (tmp_path / "processed" / "current").resolve()
+    before = _tree_digest(current)
+    hostile = {
+        "ffff.csv": "province,year,index,indicator,value,unit,source,note\nBình Dương,2022,MY_INDEX,total,1,points,src\uffff,\n",
+        "bidi.csv": "province,year,index,indicator,value,unit,source,note\nBình Dương,2022,MY_INDEX,total,1,points,a\u202eb,\n",
+        "tabs.csv": "province\tyear\tindex\tindicator\tvalue\tunit\tsource\tnote\nBình Dương\t2022\tMY_INDEX\ttotal\t1\tpoints\ts\t\n",
+    }
+    for name, text in hostile.items():
+        for old in (tmp_path / "user").iterdir():
+            old.unlink()
+        (tmp_path / "user" / name).write_text(text, encoding="utf-8")
+        res = run_cli(tmp_path, "build")
+        assert res.returncode == 2 and "Traceback" not in res.stderr and name in res.stderr, res.stderr
+        assert (tmp_path / "processed" / "current").resolve() == current and _tree_digest(current) == before

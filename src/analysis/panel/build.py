@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .. import paths
+from .. import paths, textcheck
 from ..errors import DataError
 from ..manifest import RELIABILITY_ORDER, Source, fetch_all, load_manifest, raw_fingerprint, sha256_file
 from ..registry import MERGER_DATE, NATIONAL_CODE, VINTAGE_34, VINTAGE_63, Registry, build_provinces
@@ -299,8 +299,31 @@ def check_user_duplicates(obs: pd.DataFrame) -> None:
     )
 
 
+TEXT_COLUMNS = {"province_raw": True, "note": False, "source_ref": False, "date": True, "grade": True, "method_version": True,
+                "_file": True}
+"""Text columns of an observation, and whether each is a name (no tabs or line breaks either)."""
+
+
+def check_text(obs: pd.DataFrame) -> None:
+    """Every text of every observation, whatever its source, is one the outputs can hold (`textcheck`): a U+FFFF
+    in a note would pass the build and then fail every Word card of every later run without naming its row."""
+    for column, name in TEXT_COLUMNS.items():
+        if column not in obs:
+            continue
+        values = obs[column].astype(object)
+        bad = [isinstance(v, str) and textcheck.problem(v, name=name) is not None for v in values]
+        if any(bad):
+            r = obs[pd.Series(bad, index=obs.index).to_numpy()].iloc[0]
+            where = "province" if column == "province_raw" else column.lstrip("_")
+            raise DataError(f"{where} contains {textcheck.problem(str(r[column]), name=name)}",
+                            file=r.get("_file"), row=None if pd.isna(r.get("_row")) else int(r["_row"]), column=where,
+                            value=r[column], hint="Retype the text as plain text")
+
+
 def prepare(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    """Resolve provinces, fill each index's own maximum and validate: the one path every observation takes."""
+    """Check text, resolve provinces, fill each index's own maximum and validate: the one path every observation
+    takes."""
+    check_text(obs)
     obs = resolve_provinces(obs, registry)
     check_existence(obs, registry)
     check_defined_indicators(obs)
