@@ -15,7 +15,15 @@ from tqdm import tqdm
 from .. import paths, textcheck
 from ..errors import DataError
 from ..manifest import RELIABILITY_ORDER, Source, fetch_all, load_manifest, raw_fingerprint, sha256_file
-from ..registry import MERGER_DATE, NATIONAL_CODE, VINTAGE_34, VINTAGE_63, Registry, build_provinces
+from ..registry import (
+    ALIAS_SEPARATOR,
+    MERGER_DATE,
+    NATIONAL_CODE,
+    VINTAGE_34,
+    VINTAGE_63,
+    Registry,
+    build_provinces,
+)
 from ..sources import ADAPTERS, UNCERTAINTY_ADAPTERS
 from ..sources.common import Context
 from ..sources.user import list_user_files, read_user_table, user_table_inputs
@@ -211,7 +219,7 @@ def resolve_provinces(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
 def record_spellings(provinces: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
     """Add every spelling a raw file used for a province to its aliases (within its vintage), so provinces.csv
     documents them."""
-    seen = {k: set(map(str, g)) for k, g in obs.groupby(["vintage", "province_code"])["province_raw"]}
+    seen = {k: {n for n in map(str, g) if ALIAS_SEPARATOR not in n} for k, g in obs.groupby(["vintage", "province_code"])["province_raw"]}
     out = provinces.copy()
     out["aliases"] = [
         "|".join(sorted((set(filter(None, str(a).split("|"))) | seen.get((v, c), set())) - {name}))
