@@ -330,3 +330,26 @@ def test_unsafe_names_survive_read_user_table_only_as_errors(tmp_path):
     """The user-table reader itself (not only the build) refuses: a notebook calling it directly gets the same."""
     with pytest.raises(DataError, match="U\\+FFFF"):
         read_user_table(write(tmp_path, HEADER + GOOD.replace("percent", "per\uffffcent")))
+
+
+def test_the_readme_states_the_limits_of_limits_py():
+    """The limits are documented where a researcher looks (README, "Limits") with the values the code uses."""
+    import re
+
+    from analysis import limits, paths
+
+    text = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"## Limits\n(.*?)\n## ", text, re.S).group(1)
+    mb = limits.MB
+    expected = [f"{limits.TABLE_FILE_MAX_BYTES // mb} MB", f"{limits.XLSX_UNCOMPRESSED_MAX_BYTES // mb} MB",
+                f"{limits.XLSX_RATIO_FLOOR_BYTES // mb} MB may inflate more than {limits.XLSX_MEMBER_MAX_RATIO} times",
+                f"{limits.TABLE_MAX_ROWS:,}", f"| {limits.TABLE_MAX_COLUMNS} ", f"{limits.TABLE_MAX_CELLS:,}",
+                f"{limits.XLSX_MAX_PARSED_CELLS:,}", f"{limits.FIELD_MAX_CHARS:,} characters", f"{limits.YAML_MAX_BYTES // mb} MB",
+                f"| {limits.YAML_MAX_NODES:,} |", f"{limits.YAML_MAX_DEPTH} levels", f"| {limits.YAML_MAX_NUMBER_DIGITS} |",
+                f"{limits.MESSAGE_VALUE_MAX_CHARS} characters", f"the whole message {limits.MESSAGE_MAX_CHARS:,}",
+                f"{limits.WORKER_MEMORY_BYTES / 1024**3:.1f} GiB"]
+    top = limits.RUN_LIMIT_MAX
+    expected += [f"≤ {top['timeout']:,} s", f"`max_run_seconds` ≤ {top['max_run_seconds'] // 86_400} days",
+                 f"`max_output_mb` ≤ {top['max_output_mb']:,}", f"`keep` ≤ {top['keep']:,}", f"`jobs` ≤ {top['jobs']}"]
+    missing = [e for e in expected if e not in section]
+    assert not missing, missing

@@ -273,7 +273,8 @@ def check_existence(obs: pd.DataFrame, registry: Registry) -> None:
 
 
 def check_defined_indicators(obs: pd.DataFrame) -> None:
-    """PAPI and PCI define their indicators (PAPI by year): anything else is not a value of that index."""
+    """Indices with a closed list of indicators (`closed: true` in the codebook: PAPI by year, PCI, PAR_INDEX, SIPAS)
+    define them: anything else is not a value of that index, and the message lists the codes."""
     pairs = obs[["index", "indicator", "year"]].drop_duplicates()
     undefined = {
         (i, k, int(y)) for i, k, y in zip(pairs["index"], pairs["indicator"], pairs["year"], strict=True)

@@ -42,7 +42,7 @@ from .. import textcheck, yamlio
 from ..errors import DataError
 from ..panel.schema import FIRST_YEAR, LAST_YEAR
 from .common import obs_frame
-from .records import MAX_RANK_OF, VINTAGES, name_problem, valid_date, validate_record
+from .records import MAX_RANK_OF, VINTAGES, known_indicators_hint, name_problem, valid_date, validate_record
 from .tables import Sheet, Skipped, read_csv_rows, read_workbook, sheet_names
 
 TOP_KEYS = {"sheet", "header_rows", "first_row", "last_row", "province", "year", "date", "vintage", "source", "note", "skip", "values",
@@ -170,7 +170,11 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
         entry = {k: _text(mapping, f"{where}.{k}", v[k]) for k in REQUIRED_VALUE_KEYS}
         for kind in ("index", "indicator"):
             if bad := name_problem(kind, entry[kind]):
-                raise _fail(mapping, f"{where}.{kind}", bad, entry[kind])
+                raise _fail(mapping, f"{where}.{kind}", bad, entry[kind],
+                            hint=known_indicators_hint(entry["index"]) if kind == "indicator" else None)
+        if (known := known_indicators_hint(entry["index"])) and not _defined_in_some_year(entry["index"], entry["indicator"]):
+            raise _fail(mapping, f"{where}.indicator", f"{entry['index']} defines no indicator {entry['indicator']!r}",
+                        entry["indicator"], hint=known)
         scale = v.get("scale_max")
         if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale) or scale <= 0):
             raise _fail(mapping, f"{where}.scale_max", "expected a positive number", scale)
@@ -193,6 +197,14 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
     if dup:
         raise _fail(mapping, "values", "two value columns map to the same index and indicator", f"{dup[0]} {dup[1]}")
     return spec
+
+
+def _defined_in_some_year(index: str, indicator: str) -> bool:
+    """Whether a closed index defines `indicator` in any year (the year may come from a column; the build then
+    checks each row's year)."""
+    from ..panel.codebook import defined_indicators
+
+    return any(indicator in (defined_indicators(index, y) or {indicator}) for y in range(FIRST_YEAR, LAST_YEAR + 1))
 
 
 def _sheet(table: Path, mapping: Path, sheet: Any) -> tuple[str, Sheet]:

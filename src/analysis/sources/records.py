@@ -26,6 +26,21 @@ MAX_RANK_OF = 63  # the most provinces any index has ranked (63 until June 2025,
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
+def known_indicators_hint(index: str, year: int | None = None) -> str | None:
+    """The indicator codes an index with a closed list (PAPI, PCI, PAR_INDEX, SIPAS) defines, for a message."""
+    from ..panel.codebook import defined_indicators
+
+    years = [year] if year is not None else range(FIRST_YEAR, LAST_YEAR + 1)
+    codes: set[str] = set()
+    for y in years:
+        codes |= defined_indicators(index, y) or set()
+    codes = {c for c in codes if not c.endswith("_rank")}
+    if not codes:
+        return None
+    return (f"{index} indicators: {', '.join(sorted(codes))} (and <indicator>_rank); "
+            "use your own index name (e.g. MY_SURVEY) for other measures")
+
+
 def name_problem(kind: str, name: str) -> str | None:
     """Why `name` cannot be an index (kind 'index') or indicator name, or None."""
     pattern, example = (INDEX, "upper case letters, digits and _ (e.g. PAR_INDEX)") if kind == "index" else \
@@ -96,12 +111,12 @@ def validate_record(cells: dict[str, Any], *, file: str, row: int, where: dict[s
     if year_v is None or not FIRST_YEAR <= year_v <= LAST_YEAR or year_v != int(year_v):
         raise DataError(f"year must be a whole number between {FIRST_YEAR} and {LAST_YEAR}", file=file, row=row, column=col("year"),
                         value=cells.get("year"))
-    for kind in ("index", "indicator"):
-        name = cell_text(cells.get(kind), file=file, row=row, column=col(kind))
-        if bad := name_problem(kind, name):
-            raise DataError(bad, file=file, row=row, column=col(kind), value=name)
     index = cell_text(cells.get("index"), file=file, row=row, column=col("index"))
+    if bad := name_problem("index", index):
+        raise DataError(bad, file=file, row=row, column=col("index"), value=index)
     indicator = cell_text(cells.get("indicator"), file=file, row=row, column=col("indicator"))
+    if bad := name_problem("indicator", indicator):
+        raise DataError(bad, file=file, row=row, column=col("indicator"), value=indicator, hint=known_indicators_hint(index, int(year_v)))
     value = parse_number(cells.get("value"), file=file, row=row, column=col("value"), decimal=decimal)
     if value is None:
         raise DataError("value is empty", file=file, row=row, column=col("value"),
