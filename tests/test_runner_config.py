@@ -140,6 +140,7 @@ HOSTILE = {
                                          for p, c in zip(["", *"abcdefgh"], "abcdefghi", strict=True)).replace("a: &a", "x0: &a")
                                  + "runs:\n  - notebook: ok.ipynb\n    parameters: {x: *i}\n", ["aliases"]),
     "unhashable key": ("runs:\n  - notebook: ok.ipynb\n    ? [a]\n    : 1\n", ["list as a key"]),
+    "recursive alias": ("runs:\n  - notebook: options.ipynb\n    parameters: &p\n      options: {a: *p}\n", ["a structure without end"]),
     "impossible date": ("runs:\n  - notebook: options.ipynb\n    parameters:\n      options: {when: 2025-02-30}\n", ["not a real date"]),
 }
 

@@ -5,7 +5,8 @@
 - Limits are checked on the event stream before any object is built (`limits.YAML_MAX_NODES` after alias
   expansion, `YAML_MAX_DEPTH`): a 500-byte alias bomb that expands to a billion nodes, or 3 000 nested
   brackets that would overflow PyYAML's recursive composer, are refused in milliseconds.
-- A list or mapping as a key, a merge key (`<<`), an impossible date (2025-02-30), a number of more than
+- An alias inside the structure it names (`&a [*a]`, a list without end), a list or mapping as a key, a merge
+  key (`<<`), an impossible date (2025-02-30), a number of more than
   `YAML_MAX_NUMBER_DIGITS` digits, `.nan` and `.inf` are refused with the line, as `yaml.YAMLError`s, so every
   caller's usual YAML error path reports them."""
 
@@ -46,6 +47,9 @@ def _check_size(text: str) -> None:
             if event.anchor is not None:
                 sizes[event.anchor] = 1
         elif isinstance(event, yaml.AliasEvent):
+            if any(frame[0] == event.anchor for frame in stack):
+                raise YamlLimitError(f"the alias *{event.anchor} refers to the list or mapping that contains it "
+                                     f"(line {event.start_mark.line + 1}): a structure without end")
             size = sizes.get(event.anchor, 1)  # an unknown anchor is the composer's error, reported later
         else:
             continue

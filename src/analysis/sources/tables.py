@@ -344,18 +344,15 @@ def shown_number(value: float | int, fmt: str | None) -> Any:
     if any(_CONDITION.search(s) for s in sections):
         return BadCell(f"a number format with conditions ({fmt}), which changes what is shown by the value",
                        shown=value, hint="Give the cell a plain number format")
-    section = sections[0]
-    if value < 0 and len(sections) >= 2:
-        section = sections[1]
-    elif value == 0 and len(sections) >= 3:
-        section = sections[2]
+    chosen = 1 if value < 0 and len(sections) >= 2 else 2 if value == 0 and len(sections) >= 3 else 0
+    section = sections[chosen]
     literal = "".join(m.group() for m in _LITERALS.finditer(section))
     core = _BRACKETS.sub("", _LITERALS.sub("", section))
     if "general" not in core.lower() and not _PLACEHOLDER.search(core):
         seen = "empty" if not literal.strip('"\\_* ') else "like text"
         return BadCell(f"a number format ({fmt}) that does not show the number: the cell looks {seen}", shown=value,
                        hint="Give the cell a plain number format, or delete the value if it is not meant to be read")
-    if value < 0 and section is not sections[0] and "-" not in literal + core and "(" not in literal + core:
+    if value < 0 and chosen == 1 and "-" not in literal + core and "(" not in literal + core:
         return BadCell(f"a number format ({fmt}) that shows this negative number without its minus sign", shown=value,
                        hint="Give the cell a plain number format")
     percent = core.count("%")
