@@ -94,7 +94,7 @@ def _dead_pid():
 def _tiny_result():
     import pandas as pd
 
-    from analysis.panel.build import BuildResult
+    from analysis.panel.io import BuildResult
 
     panel = pd.DataFrame({"province_code": ["74"], "value": [1.0]})
     empty = pd.DataFrame({"x": []})
@@ -192,3 +192,113 @@ def test_folder_where_a_raw_file_should_be_build_without_fetch(tmp_path, monkeyp
     with pytest.raises(DataError, match="a folder stands where") as err:
         build(progress=False, write=False, fetch=False)
     assert str(src.local_path) in str(err.value)
+
+
+# ---- issue 17, item 10: a copied project, and a file system without links --------------------------------
+
+
+def test_a_copied_project_builds_again_and_keeps_its_data_as_a_legacy_build(tmp_path):
+    """A copy made by a tool that follows links (scp -r, shutil.copytree) turns `current` into a real folder;
+    the next build used to end in IsADirectoryError. Its data is kept as an older build and `current` swapped."""
+    import shutil
+
+    from analysis.panel.io import current_build, load_build_info, write_processed
+
+    original = tmp_path / "original" / "data" / "processed"
+    write_processed(_tiny_result(), original)
+    copy = tmp_path / "copy" / "data"
+    shutil.copytree(tmp_path / "original" / "data", copy, symlinks=False)  # links followed: real folders and files
+    processed = copy / "processed"
+    assert (processed / "current").is_dir() and not (processed / "current").is_symlink()
+    assert load_build_info(processed) == {"raw_fingerprint": "x"}  # the copy reads as it is
+    result = _tiny_result()
+    result.info = {"raw_fingerprint": "new"}
+    new = write_processed(result, processed)
+    assert (processed / "current").is_symlink() and current_build(processed) == new
+    assert load_build_info(processed) == {"raw_fingerprint": "new"}
+    legacy = [f for f in (copy / ".builds").glob("build-*legacy-current")]
+    assert len(legacy) == 1 and (legacy[0] / "build_info.json").read_text() == '{\n  "raw_fingerprint": "x"\n}'
+
+
+def test_where_links_cannot_be_made_current_is_a_pointer_file(tmp_path, monkeypatch):
+    from analysis.panel.io import POINTER_PREFIX, current_build, load_build_info, load_panel, write_processed
+
+    def no_links(*args, **kwargs):
+        raise OSError(1, "symbolic links are not permitted here")
+
+    monkeypatch.setattr(os, "symlink", no_links)
+    processed = tmp_path / "processed"
+    first = write_processed(_tiny_result(), processed)
+    assert (processed / "current").read_text().startswith(POINTER_PREFIX)
+    assert current_build(processed) == first and load_panel(processed)["value"].tolist() == [1.0]
+    result = _tiny_result()
+    result.info = {"raw_fingerprint": "second"}
+    second = write_processed(result, processed)
+    assert current_build(processed) == second and load_build_info(processed) == {"raw_fingerprint": "second"}
+    assert first.exists()  # kept, as with links (KEEP_BUILDS)
+
+
+def test_a_pinned_build_is_not_pruned(tmp_path):
+    """A run pins the build it reads (issue 17, item 5): builds made meanwhile never remove it."""
+    from analysis.panel.io import KEEP_BUILDS, pin, write_processed
+
+    processed = tmp_path / "processed"
+    first = write_processed(_tiny_result(), processed)
+    with pin(first):
+        for _ in range(KEEP_BUILDS + 1):
+            write_processed(_tiny_result(), processed)
+        assert first.exists()
+    write_processed(_tiny_result(), processed)
+    assert not first.exists()
+
+
+def test_disk_full_or_read_only_processed_data_is_a_clear_error(tmp_path, monkeypatch):
+    """A full disk while writing the build is a DataError naming the folder; the previous data stays."""
+    import errno
+
+    import pandas as pd
+    import pytest
+
+    from analysis.errors import DataError
+    from analysis.panel.io import load_build_info, write_processed
+
+    processed = tmp_path / "processed"
+    write_processed(_tiny_result(), processed)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    with pytest.raises(DataError, match="cannot write the processed data: No space left on device"):
+        write_processed(_tiny_result(), processed)
+    monkeypatch.undo()
+    assert load_build_info(processed) == {"raw_fingerprint": "x"}
+    assert len(list((tmp_path / ".builds").glob("build-*"))) == 1  # the partial folder was removed
+
+
+def _tree_digest(folder):
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_rejected_hostile_tables_leave_current_byte_identical(tmp_path):
+    """Issue 17, item 3: U+FFFF in a `source` cell was accepted by the build and then broke every run's Word
+    cards. Now it and the other hostile inputs stop the build (exit 2, no traceback) and `current` is as it was."""
+    (tmp_path / "user").mkdir()
+    res = run_cli(tmp_path, "build")
+    assert res.returncode == 0, res.stderr
+    current = (tmp_path / "processed" / "current").resolve()
+    before = _tree_digest(current)
+    hostile = {
+        "ffff.csv": "province,year,index,indicator,value,unit,source,note\nBình Dương,2022,MY_INDEX,total,1,points,src\uffff,\n",
+        "bidi.csv": "province,year,index,indicator,value,unit,source,note\nBình Dương,2022,MY_INDEX,total,1,points,a\u202eb,\n",
+        "tabs.csv": "province\tyear\tindex\tindicator\tvalue\tunit\tsource\tnote\nBình Dương\t2022\tMY_INDEX\ttotal\t1\tpoints\ts\t\n",
+    }
+    for name, text in hostile.items():
+        for old in (tmp_path / "user").iterdir():
+            old.unlink()
+        (tmp_path / "user" / name).write_text(text, encoding="utf-8")
+        res = run_cli(tmp_path, "build")
+        assert res.returncode == 2 and "Traceback" not in res.stderr and name in res.stderr, res.stderr
+        assert (tmp_path / "processed" / "current").resolve() == current and _tree_digest(current) == before

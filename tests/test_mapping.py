@@ -175,11 +175,11 @@ def test_value_cell_checked_like_a_template_row(tmp_path, ingest_user):
     (MAP.replace("unit: percent", "unit: 5"), ["values[1].unit", "expected text"]),
     (MAP.replace("source: test\n", ""), ["values[1].source", "no source"]),
     ("- just a list\n", ["(top level)"]),
-    ("province: [\n", ["not valid UTF-8 YAML"]),
+    ("province: [\n", ["not valid YAML"]),
     (MAP + "vintage: 2025\n", ["'vintage'", "gso-2008 or gso-2025"]),
     # a billion-laughs note: refused by type before it is ever turned into text
     (MAP + "note: [&a [x, x, x, x], &b [*a, *a, *a, *a], [*b, *b, *b, *b]]\n", ["'note'", "expected text"]),
-    (MAP + "province: Tỉnh\n", ["not valid UTF-8 YAML", "found the key 'province' twice"]),
+    (MAP + "province: Tỉnh\n", ["not valid YAML", "found the key 'province' twice"]),
     (MAP.replace("unit: percent}", "unit: percent, rank_column: Điểm, rank_of: 1000}"), ["values[1].rank_of", "at most 63"]),
 ])
 def test_mapping_file_errors(tmp_path, ingest_user, mapping, parts):
@@ -216,3 +216,66 @@ def test_bad_mapping_stops_the_build_and_keeps_the_previous_data(tmp_path):
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "t.mapping.yml" in res.stderr and "Diem" in res.stderr and "values[1].column" in res.stderr
     assert (previous / "indicators.csv").read_text() == "previous good data\n"
+
+
+# ---- issue 19, item 9: tables as Vietnamese offices write them -------------------------------------------------
+
+VI_TABLE = 'STT,"Tỉnh, thành phố",Điểm PAR INDEX,Dân số\n1,Bắc Kạn,"79,35","313.905"\n2,Bình Dương,"92,18","2.426.561"\n'
+VI_MAP = """province: "Tỉnh, thành phố"
+year: 2022
+source: "Bộ Nội vụ, PAR INDEX 2022"
+decimal: ","
+values:
+  - {column: "Điểm PAR INDEX", index: PAR_INDEX, indicator: total, unit: "% of maximum", scale_max: 100}
+  - {column: "Dân số", index: MY_SURVEY, indicator: population, unit: persons}
+"""
+
+
+def test_decimal_comma_and_dot_thousands_with_the_mapping_option(tmp_path, ingest_user):
+    (tmp_path / "vi.csv").write_text(VI_TABLE, encoding="utf-8")
+    (tmp_path / "vi.mapping.yml").write_text(VI_MAP, encoding="utf-8")
+    df = ingest_user(tmp_path / "vi.csv").set_index(["province_code", "indicator"])
+    assert df.loc[("06", "total"), "value"] == 79.35 and df.loc[("74", "total"), "value"] == 92.18
+    assert df.loc[("74", "population"), "value"] == 2_426_561
+    assert df.loc[("06", "total"), "_tol"] == 0.005  # two printed decimals, as with a decimal point
+
+
+def test_without_the_option_a_decimal_comma_points_to_it(tmp_path, ingest_user):
+    (tmp_path / "vi.csv").write_text(VI_TABLE, encoding="utf-8")
+    (tmp_path / "vi.mapping.yml").write_text(VI_MAP.replace('decimal: ","\n', ""), encoding="utf-8")
+    expect_mapping_error(ingest_user, tmp_path / "vi.csv", "decimal comma", "79,35", 'decimal: ","')
+
+
+@pytest.mark.parametrize(("value", "words"), [("92.18", ["decimal comma", "92.18"]), ("92,1,8", ["92,1,8"])])
+def test_with_the_option_a_decimal_point_is_refused(tmp_path, ingest_user, value, words):
+    (tmp_path / "vi.csv").write_text(VI_TABLE.replace('"92,18"', f'"{value}"'), encoding="utf-8")
+    (tmp_path / "vi.mapping.yml").write_text(VI_MAP, encoding="utf-8")
+    expect_mapping_error(ingest_user, tmp_path / "vi.csv", *words)
+
+
+@pytest.mark.parametrize(("index", "indicator"), [("PAR_INDEX", "e_government"), ("PAR_INDEX", "e government"), ("SIPAS", "trust")])
+def test_unknown_par_index_and_sipas_indicators_are_refused_with_the_codes(tmp_path, ingest_user, index, indicator):
+    (tmp_path / "vi.csv").write_text(VI_TABLE, encoding="utf-8")
+    mapping = VI_MAP.replace("index: PAR_INDEX, indicator: total", f'index: {index}, indicator: "{indicator}"')
+    (tmp_path / "vi.mapping.yml").write_text(mapping, encoding="utf-8")
+    text = expect_mapping_error(ingest_user, tmp_path / "vi.csv", "values[1].indicator", indicator, f"{index} indicators:")
+    assert ("egov" in text) if index == "PAR_INDEX" else ("procedures" in text)
+
+
+def test_unknown_par_index_indicator_in_the_template_is_refused(tmp_path, ingest_user):
+    table = tmp_path / "t.csv"
+    table.write_text("province,year,index,indicator,value,unit,source,note\nBắc Kạn,2022,PAR_INDEX,e_government,80,percent,s,\n")
+    with pytest.raises(DataError, match="PAR_INDEX defines no indicator 'e_government'") as err:
+        ingest_user(table)
+    assert "egov_pct_of_max" in str(err.value)
+
+
+def test_readme_lists_the_par_index_and_sipas_codes():
+    from analysis.panel.codebook import defined_indicators
+
+    readme = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    for index in ("PAR_INDEX", "SIPAS"):
+        for code in defined_indicators(index, 2022):
+            if not code.endswith("_rank"):
+                assert f"`{code}`" in readme, f"README does not list {index} {code}"
+    assert 'decimal: ","' in readme

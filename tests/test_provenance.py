@@ -191,7 +191,7 @@ def test_notebook_09_influence_recomputed_without_the_outlying_provinces(panel):
 # ---- a researcher's table in build_info.json, the run manifest and the site ---------------------------
 
 
-def test_user_table_in_build_info_and_run_manifest(hostile_build, monkeypatch):
+def test_user_table_in_build_info_and_run_manifest(hostile_build):
     processed, result = hostile_build
     tables = result.info["user_tables"]
     assert len(tables) == 1
@@ -200,10 +200,10 @@ def test_user_table_in_build_info_and_run_manifest(hostile_build, monkeypatch):
     assert t["file"] == HOSTILE_FILE and t["sha256"] == sha256_file(path) and t["mapping"] is None
     assert t["rows"] == len(HOSTILE_TABLE.strip().splitlines()) - 1 == 6
     assert t["rows_in_panel"] == 5  # the sixth, Bình Dương's PAPI 2020, is a second opinion on an official value
+    from analysis.panel.io import current_build
     from analysis.runner.run import _data_provenance
 
-    monkeypatch.setenv("VNGOV_PROCESSED_DIR", str(processed))
-    assert _data_provenance()["user_tables"] == tables
+    assert _data_provenance(current_build(processed))["user_tables"] == tables
 
 
 def test_credits_name_only_publishers_in_the_data():

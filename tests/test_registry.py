@@ -56,3 +56,28 @@ def test_every_raw_spelling_is_recorded():
     aliases = provinces[provinces["vintage"] != "gso-2025"].set_index("province_code")["aliases"]
     for code, spelling in [("46", "TT.Huế"), ("46", "TT-Hue"), ("67", "Đak Nông"), ("79", "HCMC"), ("66", "Đắc Lắk"), ("74", "Binh Duong")]:
         assert spelling in aliases[code].split("|"), (code, spelling)
+
+
+@pytest.mark.parametrize("name", ["Bình|Dương", "Binh Duong|x", "|Bình Dương"])
+def test_a_name_with_the_alias_separator_is_unknown(registry, name):
+    """Issue 17, item 8: "Bình|Dương" resolved to Bình Dương and added "Bình" and "Dương" as its aliases, after
+    which `card --province Bình` answered Bình Dương."""
+    with pytest.raises(DataError, match="cannot hold '\\|'"):
+        registry.resolve(name, file="t.csv", row=2, column="province")
+    assert registry.find(name) is None
+
+
+def test_a_separator_never_becomes_aliases(registry, tmp_path, ingest_user):
+    from analysis.panel.build import record_spellings
+
+    table = tmp_path / "t.csv"
+    table.write_text("province,year,index,indicator,value,unit,source,note\nBình|Dương,2022,MY_INDEX,total,1,points,s,\n")
+    with pytest.raises(DataError, match="unknown province name"):
+        ingest_user(table)
+    import pandas as pd
+
+    obs = pd.DataFrame({"vintage": ["gso-2008"], "province_code": ["74"], "province_raw": ["Bình|Dương"]})
+    provinces = record_spellings(registry.table.reset_index(drop=True), obs)
+    aliases = provinces.set_index("province_code").at["74", "aliases"].split("|")
+    assert "Bình" not in aliases and "Dương" not in aliases
+    assert registry.find("Bình") is None

@@ -98,3 +98,28 @@ def test_release_starts_from_an_empty_folder(release, tmp_path):
         assert not any(n.endswith(("CHANGES.csv", "stray.txt")) for n in zf.namelist())
     assert (again / "indicators.csv").read_bytes() == (release / "indicators.csv").read_bytes()
     assert {p.name for p in dist.iterdir()} == {again.name, again.with_suffix(".zip").name}
+
+
+def test_a_release_with_user_rows_names_their_file_and_sha256(hostile_build, tmp_path, monkeypatch):
+    """Issue 17, item 7: a release built with a researcher's rows carried them in indicators.csv but listed no
+    user file and no sha256 in datapackage.json."""
+    import json
+
+    from conftest import HOSTILE_FILE
+
+    from analysis.manifest import sha256_file
+
+    processed, _ = hostile_build
+    monkeypatch.setenv("VNGOV_PROCESSED_DIR", str(processed))
+    folder = build_release(dist=tmp_path / "dist")
+    indicators = pd.read_csv(folder / "indicators.csv", dtype=str, keep_default_na=False)
+    sid = f"user:{HOSTILE_FILE}"
+    released = int((indicators["source_id"] == sid).sum())
+    assert released > 0
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    raw = {r["id"]: r for r in package["raw_inputs"]}
+    assert raw[sid]["sha256"] == sha256_file(processed.parent / "user" / HOSTILE_FILE)
+    assert raw[sid]["rows_released"] == released and raw[sid]["role"] == "user"
+    assert sid in {s["source_id"] for s in package["sources"]}
+    assert HOSTILE_FILE in (folder / "README.md").read_text(encoding="utf-8")
+    assert frictionless.validate(str(folder / "datapackage.json")).valid

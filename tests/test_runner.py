@@ -4,6 +4,7 @@ honoured, reports/latest moved only by a fully successful run, and one run at a 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -102,3 +103,30 @@ def test_pruning_keeps_latest(workdir):
     dirs = [execute(cfg, progress=False)[0] for _ in range(2)]
     remaining = sorted(p.name for p in (workdir / "reports" / "runs").iterdir())
     assert remaining == [dirs[-1].name]
+
+
+def test_a_run_reads_one_snapshot_of_the_data(workdir, monkeypatch, tmp_path):
+    """`make data` during a run (issue 17, item 5): the notebook swaps `current` to a build with another user
+    table; the run's notebooks, manifest and site all keep the build `current` named when the run began."""
+    import shutil
+
+    real = (paths.processed_dir() / "current").resolve()
+    processed = tmp_path / "data" / "processed"
+    processed.mkdir(parents=True)
+    shutil.copytree(real, tmp_path / "data" / ".builds" / "build-1-before")
+    (processed / "current").symlink_to("../.builds/build-1-before")
+    for table in real.iterdir():  # the fixed links a build makes: data/processed/<table> -> current/<table>
+        (processed / table.name).symlink_to(f"current/{table.name}")
+    monkeypatch.setenv("VNGOV_PROCESSED_DIR", str(processed))
+    cfg = load_config(config(workdir, [{"notebook": "swap.ipynb", "parameters": {"processed": str(processed)}}]))
+    run_dir, manifest = execute(cfg, jobs=1, progress=False)
+    assert manifest["status"] == "ok", (manifest["notebooks"], manifest.get("site"))
+    assert (processed / "current").resolve().name == "build-1-during-the-run"  # the swap did happen
+    seen = json.loads((run_dir / "swap" / "results.json").read_text())
+    assert seen["reads"] == str((tmp_path / "data" / ".builds" / "build-1-before").resolve())
+    assert seen["tables_after"] == seen["tables_before"]  # the kernel kept reading the snapshot
+    assert manifest["data"]["build"] == "build-1-before"
+    assert "new-during-run.csv" not in json.dumps(manifest["data"])
+    home = (run_dir / "site" / "index.html").read_text(encoding="utf-8")
+    assert "new-during-run.csv" not in home
+    assert os.environ["VNGOV_PROCESSED_DIR"] == str(processed)  # restored after the run

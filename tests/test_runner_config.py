@@ -126,3 +126,74 @@ def test_accepted_values_round_trip_through_papermill_injection():
     assert {k: ns[k] for k in PLAIN} == PLAIN
     assert plain_literal_problem({"d": dt.date(2020, 1, 1)}, "parameters") == "parameters['d'] is of type date"
     assert plain_literal_problem({"b": b"x"}, "parameters") == "parameters['b'] is of type bytes"
+
+
+# ---- issue 17: configs that left tracebacks, hangs or half-written runs -----------------------------------------
+
+HOSTILE = {
+    "max_output_mb 1e305": ("max_output_mb: 1e305\nruns:\n  - notebook: ok.ipynb\n", ["`max_output_mb` must be", "at most 2,000"]),
+    "timeout of 400 digits": ("timeout: " + "9" * 400 + "\nruns:\n  - notebook: ok.ipynb\n", ["number of 400 digits"]),
+    "lone surrogate": ('runs:\n  - notebook: ok.ipynb\n    parameters: {label: "a\\udc80"}\n', ["U+DC80"]),
+    "run named manifest.json": ("runs:\n  - notebook: ok.ipynb\n    name: manifest.json\n", ["run name 'manifest.json' is taken"]),
+    "run named site": ("runs:\n  - notebook: ok.ipynb\n    name: Site\n", ["run name 'Site' is taken"]),
+    "alias bomb in parameters": ("".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9) if p else '1, 1, 1, 1, 1, 1, 1, 1, 1'}]\n"
+                                         for p, c in zip(["", *"abcdefgh"], "abcdefghi", strict=True)).replace("a: &a", "x0: &a")
+                                 + "runs:\n  - notebook: ok.ipynb\n    parameters: {x: *i}\n", ["aliases"]),
+    "unhashable key": ("runs:\n  - notebook: ok.ipynb\n    ? [a]\n    : 1\n", ["list as a key"]),
+    "recursive alias": ("runs:\n  - notebook: options.ipynb\n    parameters: &p\n      options: {a: *p}\n", ["a structure without end"]),
+    "impossible date": ("runs:\n  - notebook: options.ipynb\n    parameters:\n      options: {when: 2025-02-30}\n", ["not a real date"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_config_exits_2_and_writes_nothing(workdir, case, capsys):
+    text, words = HOSTILE[case]
+    assert main(["run", "--config", str(write(workdir, text)), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err and len(err) < 3000, err[:3000]
+    for w in words:
+        assert w in err, err
+    assert not (workdir / "reports" / "runs").exists() or not any((workdir / "reports" / "runs").iterdir())
+
+
+def test_a_fifo_config_is_refused_in_a_second(workdir):
+    import os
+    import time
+
+    os.mkfifo(workdir / "cfg.yaml")
+    t0 = time.monotonic()
+    res = subprocess.run([sys.executable, "-m", "analysis", "run", "--config", str(workdir / "cfg.yaml"), "-q"], capture_output=True,
+                         text=True, cwd=paths.project_root(), timeout=120)
+    assert res.returncode == 2 and "not a regular file" in res.stderr and "Traceback" not in res.stderr
+    assert time.monotonic() - t0 < 60
+
+
+def test_unwritable_reports_folder_is_a_clear_error(workdir, monkeypatch, capsys):
+    """A reports folder that cannot be written (read-only, or here: a file where a folder should be, which
+    holds for root too) is exit 2 with the folder named, not a traceback."""
+    (workdir / "blocker").write_text("a file, not a folder")
+    monkeypatch.setenv("VNGOV_REPORTS_DIR", str(workdir / "blocker" / "reports"))
+    assert main(["run", "--config", str(write(workdir, "runs:\n  - notebook: ok.ipynb\n")), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the reports" in err and "blocker" in err and "Traceback" not in err
+
+
+def test_disk_full_when_writing_the_manifest_leaves_no_empty_manifest(workdir, monkeypatch):
+    import errno
+
+    from analysis.runner import run as run_module
+    from analysis.runner.run import execute
+
+    real = run_module.Path.write_bytes
+
+    def full(self, data):
+        if self.name.startswith(".manifest-"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(run_module.Path, "write_bytes", full)
+    with pytest.raises(DataError, match="cannot write the run manifest: No space left on device"):
+        execute(load_config(write(workdir, "runs:\n  - notebook: ok.ipynb\n")), jobs=1, progress=False, site=False)
+    run_dirs = list((workdir / "reports" / "runs").iterdir())
+    assert len(run_dirs) == 1 and not (run_dirs[0] / "manifest.json").exists()
+    assert not (workdir / "reports" / "latest").exists()

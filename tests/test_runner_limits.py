@@ -171,3 +171,41 @@ def test_a_kernel_that_dies_while_starting_is_started_again(workdir, monkeypatch
                           kernel_name="flaky")
     assert (workdir / "died-once").exists()  # the first start did die
     assert manifest["notebooks"][0]["status"] == "ok", manifest["notebooks"][0]["error"]
+
+
+# ---- issue 17, item 9: nothing a notebook starts outlives the run -------------------------------------------
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_a_process_started_in_a_new_session_dies_with_the_run(workdir, plain):
+    """A notebook's child in its own session (start_new_session=True) is outside the kernel's process group;
+    it used to outlive the run. The worker adopts it (subreaper) and kills the kernel's whole tree."""
+    run_dir, manifest = execute(load_config(config(workdir, [{"notebook": "orphan.ipynb"}])), jobs=1, progress=False, site=False,
+                                engine=None if plain else "vngov-warm")
+    assert manifest["status"] == "ok", manifest["notebooks"]
+    pid = int((run_dir / "orphan" / "orphan.pid").read_text())
+    assert wait_gone([pid], 15) == [], f"the notebook's child {pid} outlived the run"
+
+
+def test_workers_are_capped_by_the_memory_available():
+    from analysis.limits import WORKER_MEMORY_BYTES
+    from analysis.runner.run import worker_count
+
+    assert worker_count(12, 70, available_bytes=100 * WORKER_MEMORY_BYTES) == (12, None)
+    n, note = worker_count(12, 70, available_bytes=int(3.5 * WORKER_MEMORY_BYTES))
+    assert n == 3 and "12 workers asked, 3 run" in note and "GiB of memory available" in note
+    assert worker_count(12, 70, available_bytes=10)[0] == 1  # at least one
+    assert worker_count(12, 2, available_bytes=100 * WORKER_MEMORY_BYTES) == (2, None)  # never more than the notebooks
+
+
+def test_the_memory_cap_is_said_and_recorded(workdir, monkeypatch, capsys):
+    from analysis.limits import WORKER_MEMORY_BYTES
+
+    class Memory:
+        available = 2 * WORKER_MEMORY_BYTES
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Memory)
+    cfg = load_config(config(workdir, [{"notebook": "ok.ipynb", "name": f"ok-{i}"} for i in range(4)]))
+    _, manifest = execute(cfg, jobs=4, progress=False, site=False)
+    assert manifest["status"] == "ok" and manifest["workers"] == 2
+    assert "4 workers asked, 2 run" in manifest["workers_note"] and "4 workers asked, 2 run" in capsys.readouterr().err

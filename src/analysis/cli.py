@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -93,6 +94,9 @@ def _card(args: argparse.Namespace) -> int:
     from .report_card import build_card, card_years, render
     from .runner.run import reports_dir
 
+    ext = "docx" if args.format == "docx" else "md"
+    if args.output:
+        _check_output(Path(args.output), ext)  # before any work: a refused path costs nothing
     setup()  # the notebooks' plain, deterministic chart style
     panel = load_panel()
     card = build_card(panel, load_table("provinces"), args.province, args.year, args.index)
@@ -100,7 +104,6 @@ def _card(args: argparse.Namespace) -> int:
         years = card_years(panel, card.index).get(card.province_code, [])
         raise DataError(f"no {card.index} value for {card.province} in {args.year}", column="year", value=args.year,
                         hint=f"Years with a value: {', '.join(map(str, years)) or 'none'}")
-    ext = "docx" if args.format == "docx" else "md"
     out = Path(args.output) if args.output else reports_dir() / "cards" / f"{card.province_code}-{card.index}-{card.year}-{args.language}.{ext}"
     _check_output(out, ext)
     try:
@@ -119,19 +122,22 @@ def _card(args: argparse.Namespace) -> int:
 
 def _check_output(out: Path, ext: str) -> None:
     """A card file goes anywhere but over the project's data and published reports (a mistyped --output must
-    not replace the site's home page), and carries the extension of its format."""
+    not replace the site's home page), and carries the extension of its format. The path is compared both as
+    written and with every link followed: `data/processed/current/x.docx` is inside the live build folder
+    under `data/.builds/`, and a link elsewhere may point into `reports/runs/`."""
     from .runner.run import reports_dir
 
     if out.suffix.lower() != f".{ext}":
         raise DataError(f"the output file must end in .{ext}", column="--output", value=str(out))
-    target = out.resolve()
-    guarded = [paths.processed_dir(), paths.raw_dir(), reports_dir() / "latest", reports_dir() / "runs"]
+    guarded = [paths.project_root() / "data", paths.processed_dir(), paths.raw_dir(), paths.user_dir(), reports_dir() / "latest",
+               reports_dir() / "runs"]
+    forms = {Path(os.path.abspath(out)), out.resolve()}
     for folder in guarded:
-        folder = folder.resolve()
-        if target == folder or folder in target.parents:
-            raise DataError("the card would be written inside the project's data or published reports", column="--output",
-                            value=str(out), hint=f"Write it elsewhere, e.g. {reports_dir() / 'cards'}")
-    if target.exists() and not target.is_file():
+        for place in {Path(os.path.abspath(folder)), folder.resolve()}:
+            if any(target == place or place in target.parents for target in forms):
+                raise DataError("the card would be written inside the project's data or published reports", column="--output",
+                                value=str(out), hint=f"Write it elsewhere, e.g. {reports_dir() / 'cards'}")
+    if out.exists() and not out.resolve().is_file():
         raise DataError("the output exists and is not a file", column="--output", value=str(out))
 
 
@@ -168,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except DataError as exc:
+    except (DataError, OSError) as exc:  # an OSError not turned into a DataError below: still a message, not a traceback
+        if isinstance(exc, OSError):
+            exc = DataError(f"cannot read or write a file: {exc.strerror or exc}", file=exc.filename)
         print(f"error: {exc}", file=sys.stderr)
         if args.command == "data":
             print("nothing was written; the previous data/processed is unchanged", file=sys.stderr)

@@ -102,6 +102,22 @@ def _schema(name: str, df: pd.DataFrame) -> dict[str, Any]:
     return schema
 
 
+def _user_sources(info: dict[str, Any], panel: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A researcher's table in the build is an input of the release like any raw file: its file, sha256 and rows
+    (and its mapping file's), as the build recorded them, so a release with user rows says whose they are."""
+    sources, raw = [], []
+    for t in info.get("user_tables", []):
+        sid = f"user:{t['file']}"
+        rows = int((panel["source_id"] == sid).sum())
+        raw.append({"id": sid, "path": f"data/raw/user/{t['file']}", "sha256": t["sha256"], "role": "user",
+                    "rows_read": t.get("rows"), "rows_released": rows, "mapping": t.get("mapping"),
+                    "licence": "the researcher's own table (not a publisher's)", "citation": f"researcher's table {t['file']}"})
+        sources.append({"title": f"Researcher's own table {t['file']} (reliability `user`, {rows} rows; sha256 {t['sha256']})",
+                        "path": f"data/raw/user/{t['file']}", "licence": "the researcher's own table", "publisher": "the researcher",
+                        "source_id": sid})
+    return sources, raw
+
+
 def _sources() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     manifest = load_manifest() + project_sources()
     sources, raw = [], []
@@ -206,6 +222,8 @@ def _write_release(folder: Path, version: str, frames: dict[str, pd.DataFrame], 
         blobs["CHANGES"] = _csv_bytes(ch)
     sources, raw = _sources()
     info = load_build_info()
+    user_sources, user_raw = _user_sources(info, frames["indicators"])
+    sources, raw = sources + user_sources, raw + user_raw
     resources = []
     for name, blob in blobs.items():
         (folder / f"{name}.csv").write_bytes(blob)

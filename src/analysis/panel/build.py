@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .. import paths
+from .. import paths, textcheck
 from ..errors import DataError
 from ..manifest import RELIABILITY_ORDER, Source, fetch_all, load_manifest, raw_fingerprint, sha256_file
-from ..registry import MERGER_DATE, NATIONAL_CODE, VINTAGE_34, VINTAGE_63, Registry, build_provinces
+from ..registry import (
+    ALIAS_SEPARATOR,
+    MERGER_DATE,
+    NATIONAL_CODE,
+    VINTAGE_34,
+    VINTAGE_63,
+    Registry,
+    build_provinces,
+)
 from ..sources import ADAPTERS, UNCERTAINTY_ADAPTERS
 from ..sources.common import Context
 from ..sources.user import list_user_files, read_user_table, user_table_inputs
@@ -29,7 +36,7 @@ from .codebook import (
     defined_indicators,
     expected_scale_max,
 )
-from .io import write_processed
+from .io import BuildResult, write_processed
 from .schema import KEY, validate_candidates, validate_panel
 
 PANEL_COLUMNS = [
@@ -40,18 +47,6 @@ GRADE_ORDER = {"A": 0, "article": 1, "B": 2, "C": 3}
 CUTOFF_STATUS = "different cut-off"
 """Status of a comparison between two snapshots of a year-to-date index at different dates: a later
 measurement, not a second opinion on the same value, so never a conflict."""
-
-
-@dataclass
-class BuildResult:
-    panel: pd.DataFrame
-    provinces: pd.DataFrame
-    codebook: pd.DataFrame
-    crosschecks: pd.DataFrame
-    conflicts: pd.DataFrame
-    excluded: pd.DataFrame
-    info: dict = field(default_factory=dict)
-    uncertainty: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 PROJECT_TABLES = {
@@ -225,7 +220,7 @@ def resolve_provinces(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
 def record_spellings(provinces: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
     """Add every spelling a raw file used for a province to its aliases (within its vintage), so provinces.csv
     documents them."""
-    seen = {k: set(map(str, g)) for k, g in obs.groupby(["vintage", "province_code"])["province_raw"]}
+    seen = {k: {n for n in map(str, g) if ALIAS_SEPARATOR not in n} for k, g in obs.groupby(["vintage", "province_code"])["province_raw"]}
     out = provinces.copy()
     out["aliases"] = [
         "|".join(sorted((set(filter(None, str(a).split("|"))) | seen.get((v, c), set())) - {name}))
@@ -279,7 +274,8 @@ def check_existence(obs: pd.DataFrame, registry: Registry) -> None:
 
 
 def check_defined_indicators(obs: pd.DataFrame) -> None:
-    """PAPI and PCI define their indicators (PAPI by year): anything else is not a value of that index."""
+    """Indices with a closed list of indicators (`closed: true` in the codebook: PAPI by year, PCI, PAR_INDEX, SIPAS)
+    define them: anything else is not a value of that index, and the message lists the codes."""
     pairs = obs[["index", "indicator", "year"]].drop_duplicates()
     undefined = {
         (i, k, int(y)) for i, k, y in zip(pairs["index"], pairs["indicator"], pairs["year"], strict=True)
@@ -313,8 +309,31 @@ def check_user_duplicates(obs: pd.DataFrame) -> None:
     )
 
 
+TEXT_COLUMNS = {"province_raw": True, "note": False, "source_ref": False, "date": True, "grade": True, "method_version": True,
+                "_file": True}
+"""Text columns of an observation, and whether each is a name (no tabs or line breaks either)."""
+
+
+def check_text(obs: pd.DataFrame) -> None:
+    """Every text of every observation, whatever its source, is one the outputs can hold (`textcheck`): a U+FFFF
+    in a note would pass the build and then fail every Word card of every later run without naming its row."""
+    for column, name in TEXT_COLUMNS.items():
+        if column not in obs:
+            continue
+        values = obs[column].astype(object)
+        bad = [isinstance(v, str) and textcheck.problem(v, name=name) is not None for v in values]
+        if any(bad):
+            r = obs[pd.Series(bad, index=obs.index).to_numpy()].iloc[0]
+            where = "province" if column == "province_raw" else column.lstrip("_")
+            raise DataError(f"{where} contains {textcheck.problem(str(r[column]), name=name)}",
+                            file=r.get("_file"), row=None if pd.isna(r.get("_row")) else int(r["_row"]), column=where,
+                            value=r[column], hint="Retype the text as plain text")
+
+
 def prepare(obs: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    """Resolve provinces, fill each index's own maximum and validate: the one path every observation takes."""
+    """Check text, resolve provinces, fill each index's own maximum and validate: the one path every observation
+    takes."""
+    check_text(obs)
     obs = resolve_provinces(obs, registry)
     check_existence(obs, registry)
     check_defined_indicators(obs)

@@ -5,18 +5,30 @@ it). `data/processed/current` is a symbolic link to a complete build folder unde
 build is written beside the others and `current` is swapped with one rename, so readers see either the
 old or the new data, never a mix, and a failed build leaves the last good data untouched. Each table has a
 fixed link `data/processed/<table> -> current/<table>`, so the documented paths
-(`data/processed/indicators.parquet`, ...) stay valid."""
+(`data/processed/indicators.parquet`, ...) stay valid.
+
+Two layouts that are not links are met in practice and handled: a project copied by a tool that follows links
+(`scp -r`, `shutil.copytree`, a zip made on another system, a synced folder) turns `current` into a real folder,
+which the next build keeps as a legacy build under `data/.builds/` before swapping as usual; where links cannot
+be made at all (some Windows set-ups), `current` is a pointer file holding the build folder's name, replaced in
+one rename too, and readers follow it (`current_build`).
+
+A run reads one snapshot: it resolves `current` once (`current_build`) and pins that folder (`pin`) so that
+builds made during the run neither change what it reads nor prune the folder it reads from."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from filelock import FileLock, Timeout
@@ -24,11 +36,28 @@ from filelock import FileLock, Timeout
 from .. import paths
 from ..errors import DataError
 
-if TYPE_CHECKING:
-    from .build import BuildResult
+
+@dataclass
+class BuildResult:
+    """Everything one build produces; `write_processed` writes it. Defined here, beside its writer, so that the
+    build imports the writer and never the other way round."""
+
+    panel: pd.DataFrame
+    provinces: pd.DataFrame
+    codebook: pd.DataFrame
+    crosschecks: pd.DataFrame
+    conflicts: pd.DataFrame
+    excluded: pd.DataFrame
+    info: dict = field(default_factory=dict)
+    uncertainty: pd.DataFrame = field(default_factory=pd.DataFrame)
+
 
 KEEP_BUILDS = 3
 COMPLETE_MARKER = ".complete"
+POINTER_PREFIX = "vngov-build: "
+"""First bytes of a `current` pointer file (where links cannot be made); the build folder's name follows."""
+PIN_PREFIX = ".pin-"
+"""`<build>/.pin-<pid>`: a run reading this build; pruning leaves a build with a live pin alone."""
 LOCK_TIMEOUT_S = 120
 _BUILD_NAME = re.compile(r"^build-(\d+)-")
 DTYPES = {"province_code": "string", "year": "Int64", "rank": "Int64", "rank_of": "Int64", "quartile": "Int64"}
@@ -106,7 +135,7 @@ def _prune(builds: Path, processed: Path, current: Path) -> None:
         keep.add(processed.resolve())
     complete, stale = [], []
     for folder in builds.glob("build-*"):
-        if not folder.is_dir() or folder.resolve() in keep:
+        if not folder.is_dir() or folder.resolve() in keep or _pinned(folder):
             continue
         if _is_complete(folder):
             complete.append(folder)
@@ -123,14 +152,74 @@ def _prune(builds: Path, processed: Path, current: Path) -> None:
             link.unlink(missing_ok=True)
 
 
+def _pinned(folder: Path) -> bool:
+    """Whether a run still reads this build (a pin whose process is alive)."""
+    for pin in folder.glob(f"{PIN_PREFIX}*"):
+        pid = pin.name.removeprefix(PIN_PREFIX)
+        if pid.isdigit() and _owner_alive(int(pid)):
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def pin(build: Path) -> Iterator[None]:
+    """Keep `build` from being pruned while the caller reads it (a run: notebooks, kernels and site)."""
+    marker = build / f"{PIN_PREFIX}{os.getpid()}"
+    try:
+        marker.write_text("", encoding="utf-8")
+    except OSError:  # a read-only data folder cannot be pruned by anyone either
+        marker = None
+    try:
+        yield
+    finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+
+
+def current_build(processed: Path | None = None) -> Path:
+    """The folder holding the processed tables now: the target of `current` (a link, a pointer file or, in a
+    copied project, a real folder), or `processed` itself when it holds the tables directly. Resolved once, it
+    names one snapshot: later builds swap `current`, never the folder's contents."""
+    processed = processed or paths.processed_dir()
+    current = processed / "current"
+    if current.is_symlink() or current.is_dir():
+        target = current.resolve()
+        if target.is_dir():
+            return target
+    elif current.is_file():
+        target = _pointer_target(processed, current)
+        if target is not None:
+            return target
+    if (processed / "indicators.parquet").exists():
+        return processed.resolve()
+    raise DataError("processed data not found; run `make data` (python -m analysis data build)", file=current)
+
+
+def _pointer_target(processed: Path, pointer: Path) -> Path | None:
+    try:
+        text = pointer.read_text(encoding="utf-8")[:300]
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith(POINTER_PREFIX):
+        return None
+    name = text.removeprefix(POINTER_PREFIX).strip()
+    target = _builds_dir(processed) / name
+    return target if "/" not in name and "\\" not in name and target.is_dir() else None
+
+
 def write_processed(result: BuildResult, processed: Path | None = None) -> Path:
     """Write a complete build folder, then, under a lock shared by every build of this data folder, mark it
     complete, point `processed` at it in one rename and prune old folders. Concurrent builds therefore
-    never delete each other's unfinished folders, and a killed build's folder is removed by a later one."""
+    never delete each other's unfinished folders, and a killed build's folder is removed by a later one.
+    A full disk or a read-only folder is a DataError, and the previous data stays in place."""
     processed = processed or paths.processed_dir()
     builds = _builds_dir(processed)
-    builds.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=builds, prefix=f"build-{os.getpid()}-"))
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=builds, prefix=f"build-{os.getpid()}-"))
+    except OSError as exc:
+        raise DataError(f"cannot write the processed data: {exc.strerror or exc}", file=builds,
+                        hint="The folder must be writable and its disk not full") from None
     lock = FileLock(builds / ".lock", timeout=LOCK_TIMEOUT_S)
     try:
         result.panel.to_parquet(tmp / "indicators.parquet", index=False)
@@ -142,27 +231,60 @@ def write_processed(result: BuildResult, processed: Path | None = None) -> Path:
             lock.acquire()
         except Timeout as exc:
             raise DataError(f"another build kept the lock of the processed data for {LOCK_TIMEOUT_S} s", file=lock.lock_file) from exc
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise DataError(f"cannot write the processed data: {exc.strerror or exc}", file=getattr(exc, "filename", None) or tmp,
+                            hint="The folder must be writable and its disk not full; the previous data is unchanged") from None
         raise
     try:
         try:
             (tmp / COMPLETE_MARKER).write_text(f"{os.getpid()}\n", encoding="utf-8")
-            link_tmp = builds / f".link-{os.getpid()}"
-            link_tmp.unlink(missing_ok=True)
             if processed.is_symlink():  # the former layout, where data/processed itself was the swapped link
                 processed.unlink()
             processed.mkdir(parents=True, exist_ok=True)
-            os.symlink(os.path.relpath(tmp, processed), link_tmp)
-            os.replace(link_tmp, processed / "current")
-            _link_tables(processed, builds, tmp)
-        except BaseException:
+            _keep_legacy_current(processed, builds)
+            linked = _swap_current(processed, builds, tmp)
+            if linked:
+                _link_tables(processed, builds, tmp)
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise DataError(f"cannot switch the processed data to the new build: {exc.strerror or exc}",
+                                file=getattr(exc, "filename", None) or processed,
+                                hint="The folder must be writable and its disk not full; the previous data is unchanged") from None
             raise
         _prune(builds, processed, tmp)
     finally:
         lock.release()
     return tmp
+
+
+def _keep_legacy_current(processed: Path, builds: Path) -> None:
+    """A `current` that is a real folder (a copy made by a tool that follows links) is moved to
+    `data/.builds/build-<pid>-legacy-current/` and marked complete: its data is kept as an older build (pruned like
+    one), and `current` can be swapped again."""
+    current = processed / "current"
+    if current.is_symlink() or not current.is_dir():
+        return
+    legacy = builds / f"build-{os.getpid()}-legacy-current"
+    os.rename(current, legacy)
+    (legacy / COMPLETE_MARKER).write_text("legacy: a copied data/processed/current\n", encoding="utf-8")
+
+
+def _swap_current(processed: Path, builds: Path, build: Path) -> bool:
+    """Point `current` at `build` in one rename: a link where links can be made (returns True), else a pointer
+    file holding the build's name (False)."""
+    tmp = builds / f".link-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    try:
+        os.symlink(os.path.relpath(build, processed), tmp)
+        linked = True
+    except (OSError, NotImplementedError):  # no links here (Windows without the privilege, some file systems)
+        tmp.write_text(f"{POINTER_PREFIX}{build.name}\n", encoding="utf-8")
+        linked = False
+    os.replace(tmp, processed / "current")
+    return linked
 
 
 def _link_tables(processed: Path, builds: Path, build: Path) -> None:
@@ -183,10 +305,17 @@ def _link_tables(processed: Path, builds: Path, build: Path) -> None:
 
 
 def _require(processed: Path, name: str) -> Path:
+    """A processed table: through its fixed link when there is one, else in the current build (a pointer file)."""
     path = processed / name
-    if not path.exists():
+    if path.exists():
+        return path
+    try:
+        found = current_build(processed) / name
+    except DataError:
+        found = path
+    if not found.exists():
         raise DataError("processed data not found; run `make data` (python -m analysis data build)", file=path)
-    return path
+    return found
 
 
 def load_panel(processed: Path | None = None) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 each code with its vintage, names and every spelling the raw files use."""
 
 from .provinces import (
+    ALIAS_SEPARATOR,
     MERGER_DATE,
     NATIONAL_CODE,
     VINTAGE_34,
@@ -13,5 +14,5 @@ from .provinces import (
     normalize_name,
 )
 
-__all__ = ["MERGER_DATE", "NATIONAL_CODE", "VINTAGES", "VINTAGE_34", "VINTAGE_63", "Registry", "build_provinces", "in_domain",
+__all__ = ["ALIAS_SEPARATOR", "MERGER_DATE", "NATIONAL_CODE", "VINTAGES", "VINTAGE_34", "VINTAGE_63", "Registry", "build_provinces", "in_domain",
            "normalize_name"]

@@ -23,6 +23,9 @@ from unidecode import unidecode
 from ..errors import DataError
 
 NATIONAL_CODE = "00"
+ALIAS_SEPARATOR = "|"
+"""Separates the aliases of a province in provinces.csv; a name holding it is no name (it would add its parts
+as aliases: "Bình|Dương" made "Bình" answer Bình Dương)."""
 MIN_SIMILARITY = 0.9
 HA_TAY_CODE = "28"
 VINTAGE_63 = "gso-2008"
@@ -324,6 +327,8 @@ class Registry:
         if name is None or (isinstance(name, float) and pd.isna(name)) or not str(name).strip():
             return None
         text = str(name).strip()
+        if ALIAS_SEPARATOR in text:
+            return None
         if re.fullmatch(r"\d{2}", text):
             return text if text in self.tables[vintage].index else None
         return self._resolve_cached(text, vintage)
@@ -351,6 +356,9 @@ class Registry:
             raise DataError(f"not a province of the 63-province vintage ({vintage}): it is a province of the 34 of 2025 (code {elsewhere})",
                             file=file, row=row, column=column, value=name,
                             hint="Declare vintage gso-2025 for values of the 34 provinces from 1 July 2025")
+        if ALIAS_SEPARATOR in str(name):
+            raise DataError(f"unknown province name: a name cannot hold {ALIAS_SEPARATOR!r}", file=file, row=row, column=column,
+                            value=name, hint="Write one province per cell, e.g. Bình Dương")
         keys = self._keys(vintage)
         close = difflib.get_close_matches(normalize_name(name), list(keys), n=3, cutoff=0.6)
         names = [self.name(keys[k], vintage) for k in close]

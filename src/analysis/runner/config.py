@@ -15,8 +15,11 @@
 
 A config is validated like data: every problem is a DataError naming the file, the run entry (`row`, 1 =
 first entry), the key and the value, before any kernel starts. Names become folder names, so they are
-confined to letters, digits, `.`, `_` and `-`; parameter values must be plain literals (strings, numbers,
-booleans, null, and lists/mappings of them) because papermill writes them into the notebook as code."""
+confined to letters, digits, `.`, `_` and `-`, and may not be one of the run folder's own entries (`site`,
+`manifest.json`); parameter values must be plain literals (strings, numbers, booleans, null, and lists/mappings
+of them) because papermill writes them into the notebook as code, and their text must be writable (no lone
+surrogate, no character a Word file cannot hold). Limits have upper bounds (`limits.RUN_LIMIT_MAX`): a
+`max_output_mb: 1e305` is a typo, not a limit."""
 
 from __future__ import annotations
 
@@ -27,16 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .. import paths, yamlio
+from .. import paths, textcheck, yamlio
 from ..errors import DataError
+from ..limits import RUN_LIMIT_MAX
 from .params import notebook_parameters, validate_parameters
 
 DEFAULTS: dict[str, Any] = {"timeout": 600, "notebook_timeout": 900, "max_run_seconds": 3600, "max_output_mb": 50, "keep": 10}
 CONFIG_KEYS = {*DEFAULTS, "runs", "jobs"}
 RUN_KEYS = {"notebook", "name", "parameters", "each_province", "timeout", "notebook_timeout", "provinces"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
+RESERVED_NAMES = {"site", "manifest.json"}
+"""Entries the runner itself writes into a run folder: a notebook run of that name would write into the
+published site or over the manifest. Compared without case (a case-insensitive disk holds one of Site and site)."""
 
 
 @dataclass(frozen=True)
@@ -71,19 +76,24 @@ def _province_codes() -> list[tuple[str, str]]:
 
 
 def _positive(value: Any, key: str, path: Path, row: int | None = None, integer: bool = True) -> Any:
-    """A positive whole number (seconds, counts) or, with `integer=False`, a positive finite number."""
+    """A positive whole number (seconds, counts) or, with `integer=False`, a positive finite number, at most
+    `RUN_LIMIT_MAX[key]`."""
     kinds = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value) or value <= 0:
+    top = RUN_LIMIT_MAX[key]
+    if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value) or not 0 < value <= top:
         what = "a whole number ≥ 1" if integer else "a number > 0"
-        raise DataError(f"`{key}` must be {what}", file=path, row=row, column=key, value=value)
+        raise DataError(f"`{key}` must be {what} and at most {top:,}", file=path, row=row, column=key, value=value)
     return value
 
 
 def plain_literal_problem(value: Any, where: str) -> str | None:
     """Where `value` holds something other than str, int, finite float, bool, None, list or str-keyed dict
     (e.g. YAML `!!binary` bytes, an unquoted date, a set); None when it is plain all the way down."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | int):
         return None
+    if isinstance(value, str):
+        bad = textcheck.problem(value)
+        return None if bad is None else f"{where} holds {bad}"
     if isinstance(value, float):
         return None if math.isfinite(value) else f"{where} is {value} (not a finite number)"
     if isinstance(value, list):
@@ -92,6 +102,8 @@ def plain_literal_problem(value: Any, where: str) -> str | None:
         for k, v in value.items():
             if not isinstance(k, str):
                 return f"{where} has a key of type {type(k).__name__} ({k!r}); keys must be strings"
+            if bad := textcheck.problem(k, name=True):
+                return f"{where} has a key that holds {bad}"
             if p := plain_literal_problem(v, f"{where}[{k!r}]"):
                 return p
         return None
@@ -118,18 +130,16 @@ def _name(pattern: Any, values: dict[str, Any], path: Path, row: int) -> str:
     if not NAME.fullmatch(name):
         raise DataError("run name must be 1-120 letters, digits, '.', '_' or '-' starting with a letter or digit "
                         "(it names a folder inside the run)", file=path, row=row, column="name", value=name)
+    if name.casefold() in RESERVED_NAMES:
+        raise DataError(f"run name {name!r} is taken by the run folder's own {name.casefold()}", file=path, row=row, column="name",
+                        value=name, hint=f"Reserved names: {', '.join(sorted(RESERVED_NAMES))}; choose another `name:`")
     return name
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        doc = yamlio.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataError("run config not found", file=path) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"run config cannot be read ({type(exc).__name__})", file=path) from None
-    except yaml.YAMLError as exc:
-        raise DataError(f"run config is not valid YAML: {exc}", file=path) from None
+    if not Path(path).exists():
+        raise DataError("run config not found", file=path)
+    doc = yamlio.load_file(path, "run config")  # a regular file of at most YAML_MAX_BYTES (a FIFO would block)
     if doc is None:
         return {}
     if not isinstance(doc, dict):

@@ -7,7 +7,10 @@ timeout the kernel is restarted, so a broken run cannot leak state into the next
 are renumbered from 1, so outputs match a fresh-kernel run.
 
 The kernel is started through `pool.parent_death_cmd()`: it gets SIGKILL when its worker dies, however the
-worker dies (ipykernel's own parent poller would notice only after a second, and only for its parent)."""
+worker dies (ipykernel's own parent poller would notice only after a second, and only for its parent). When
+the kernel is shut down (restart after a failure, end of the worker), its whole process tree goes with it:
+a process a notebook started in its own session (`start_new_session=True`) is outside the kernel's process
+group, so jupyter_client's kill would miss it."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
 from papermill.log import logger
 
-from .pool import parent_death_cmd
+from .pool import kill_descendants, parent_death_cmd
 
 ENGINE_NAME = "vngov-warm"
 _KM: AsyncKernelManager | None = None
@@ -56,9 +59,11 @@ class KernelManager(AsyncKernelManager):
 
 
 def _shutdown() -> None:
+    """Stop the kernel and every process it started (in a worker, the worker's only descendants)."""
     global _KM
     if _KM is not None and _KM.has_kernel:
         run_sync(_KM.shutdown_kernel)(now=True)
+        kill_descendants()
     _KM = None
 
 

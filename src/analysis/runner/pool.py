@@ -12,6 +12,10 @@ killed alone. This pool is small on purpose:
   hangs while starting counts against it); past it the worker *and its kernel* are killed and replaced;
 - the whole run has a deadline; past it, or when `stopped()` says so (SIGTERM/SIGINT), every worker tree is
   killed and the unfinished tasks are reported as such;
+- a worker is its descendants' subreaper (`PR_SET_CHILD_SUBREAPER`, Linux): a process a notebook starts in a
+  new session (`start_new_session=True`), whose parent exits, is adopted by the worker instead of init, so the
+  worker still finds it and kills it with its kernel when it ends (`kill_descendants`); nothing a notebook
+  starts outlives the run;
 - a worker watches its pipe to the runner: when the runner dies (even by SIGKILL) the pipe hangs up and
   the worker kills its kernel and exits at once; it also asks the OS for SIGKILL when its parent dies
   (`PR_SET_PDEATHSIG`; the forkserver exits when the runner does), and kernels get the same request through
@@ -25,6 +29,7 @@ import contextlib
 import ctypes
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.util
 import os
 import select
 import signal
@@ -47,6 +52,7 @@ if START_METHOD not in ("forkserver", "spawn"):
 POLL_SECONDS = 0.5  # how often the loop looks at the stop flag when nothing else happens
 GRACE_SECONDS = 10.0  # a worker told to stop has this long to shut its kernel down before it is killed
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 
 # Run by the kernel launcher: ask for SIGKILL on parent death, check the parent is still the worker (it may
 # have died before the request), then become the kernel. The setting survives execve.
@@ -64,6 +70,22 @@ def set_parent_death_signal(expected_parent: int | None) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if expected_parent is not None and os.getppid() != expected_parent:
         os._exit(1)
+
+
+def become_subreaper() -> None:
+    """Adopt this process's orphaned descendants (Linux), so `kill_descendants` still sees them."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def kill_descendants(timeout: float = 5.0) -> None:
+    """SIGKILL every descendant of this process (a worker's kernel and whatever its notebooks started, in any
+    session) and reap them, waiting at most `timeout` seconds."""
+    procs = psutil.Process().children(recursive=True)
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(procs, timeout=timeout)
 
 
 def parent_death_cmd() -> list[str]:
@@ -90,6 +112,9 @@ def kill_tree(pid: int, timeout: float = 5.0) -> None:
 def _worker_main(conn: multiprocessing.connection.Connection, parent: int | None, env: dict[str, str]) -> None:
     """Worker loop: run `(fn, args)` messages until `None` or until the runner's end of the pipe closes."""
     set_parent_death_signal(parent)
+    become_subreaper()
+    # after the kernel's own shutdown (engine.py registers it with exitpriority 10): what is left goes too
+    multiprocessing.util.Finalize(None, kill_descendants, exitpriority=1)
     # A forked worker inherits the forkserver's "alive" pipe; the forkserver exits only when every holder
     # has closed it. Closed here, the forkserver goes when the runner goes, and takes its workers along
     # (their parent-death signal). Private to multiprocessing (3.11-3.13); test_runner_limits guards it.

@@ -1,5 +1,10 @@
 """Execute a run config: parallel workers with warm kernels, one output folder per notebook run, HTML,
-a manifest with provenance, and `reports/latest` moved only when every notebook succeeded."""
+a manifest with provenance, and `reports/latest` moved only when every notebook succeeded.
+
+A run reads one snapshot of the data from start to end: `data/processed/current` is resolved once, when the run
+starts, and every reader of the run (the manifest's provenance, each worker and kernel through
+`VNGOV_PROCESSED_DIR`, which `load_panel` reads, and the site) is given that build folder, pinned so that builds
+made meanwhile cannot prune it. A `make data` during a run therefore changes the next run, never this one."""
 
 from __future__ import annotations
 
@@ -20,11 +25,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import psutil
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from .. import environment, paths
 from ..errors import DataError
+from ..limits import WORKER_MEMORY_BYTES
+from ..panel.io import current_build, pin
 from ..site import finish_site, start_site
 from .config import Job, RunConfig
 from .pool import START_METHOD, Outcome, Task, prestart, run_tasks
@@ -59,16 +67,29 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _data_provenance() -> dict[str, Any]:
+def _data_provenance(build: Path) -> dict[str, Any]:
     from ..panel import load_build_info
 
-    parquet = paths.processed_dir() / "indicators.parquet"
+    parquet = build / "indicators.parquet"
     if not parquet.exists():
         raise DataError("processed data not found; run `make data` first", file=parquet)
-    info = load_build_info()
+    info = load_build_info(build)
     # a researcher's table is an input like any raw file: file, sha256 and rows (and its mapping file)
     return {"indicators_sha256": hashlib.sha256(parquet.read_bytes()).hexdigest(), "raw_fingerprint": info["raw_fingerprint"],
-            "raw_sources": info["sources"], "user_tables": info.get("user_tables", [])}
+            "raw_sources": info["sources"], "user_tables": info.get("user_tables", []), "build": build.name}
+
+
+def worker_count(requested: int | None, n_jobs: int, available_bytes: int | None = None) -> tuple[int, str | None]:
+    """Workers for a run, and why fewer than asked when memory decides. Each worker and its kernel take about
+    `WORKER_MEMORY_BYTES` at their peak (`--jobs 12` peaked at 7.2 GiB), so the count is capped by the memory
+    available now; at least one worker always runs."""
+    wanted = max(1, min(requested or (os.cpu_count() or 1) + 1, n_jobs))
+    available = psutil.virtual_memory().available if available_bytes is None else available_bytes
+    fits = max(1, available // WORKER_MEMORY_BYTES)
+    if fits >= wanted:
+        return wanted, None
+    return int(fits), (f"{wanted} workers asked, {fits} run: {available / 1024**3:.1f} GiB of memory available and each worker "
+                       f"with its kernel takes up to {WORKER_MEMORY_BYTES / 1024**3:.2f} GiB")
 
 
 def _require_kernel(name: str) -> None:
@@ -187,33 +208,51 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
     run passed `max_run_seconds`), interrupted (SIGTERM/SIGINT; `signal` names it). Only `ok` moves latest."""
     prestart()  # the forkserver's imports overlap with what follows
     reports = reports_dir()
-    (reports / "runs").mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(reports / ".run.lock"))
     try:
+        (reports / "runs").mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout as exc:
         raise DataError("another run is in progress (lock held); wait for it to finish", file=reports / ".run.lock") from exc
+    except OSError as exc:
+        raise DataError(f"cannot write the reports: {exc.strerror or exc}", file=getattr(exc, "filename", None) or reports,
+                        hint="The reports folder must be writable and its disk not full") from None
     try:
-        with _StopSignal() as stop:
-            return _execute_locked(config, reports, stop, jobs, engine, progress, kernel_name, site)
+        build = current_build()
+        saved = os.environ.get("VNGOV_PROCESSED_DIR")
+        os.environ["VNGOV_PROCESSED_DIR"] = str(build)  # before any thread or worker starts: all of them read this
+        try:
+            with pin(build), _StopSignal() as stop:
+                return _execute_locked(config, reports, stop, jobs, engine, progress, kernel_name, site, build)
+        finally:
+            if saved is None:
+                os.environ.pop("VNGOV_PROCESSED_DIR", None)
+            else:
+                os.environ["VNGOV_PROCESSED_DIR"] = saved
     finally:
         lock.release()
 
 
 def _execute_locked(config: RunConfig, reports: Path, stop: _StopSignal, jobs: int | None, engine: str | None,
-                    progress: bool, kernel_name: str, site: bool) -> tuple[Path, dict[str, Any]]:
+                    progress: bool, kernel_name: str, site: bool, build: Path) -> tuple[Path, dict[str, Any]]:
     t0 = time.perf_counter()
     deadline = time.monotonic() + config.max_run_seconds
     _require_kernel(kernel_name)
-    provenance = _data_provenance()
+    provenance = _data_provenance(build)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     commit = _git_commit()
     run_id = f"{stamp}-{commit[:7]}"
     run_dir = reports / "runs" / run_id
-    run_dir.mkdir(parents=True)
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise DataError(f"cannot write the run folder: {exc.strerror or exc}", file=run_dir,
+                        hint="The reports folder must be writable and its disk not full") from None
     # A worker and its kernel take turns (papermill/HTML, then the cells), so one worker more than the
     # number of cores keeps every core busy: measured 50 s with 2 workers, 40 s with 3, 42 s with 4.
-    n_workers = max(1, min(jobs or config.default_jobs or (os.cpu_count() or 1) + 1, len(config.jobs)))
+    n_workers, memory_note = worker_count(jobs or config.default_jobs, len(config.jobs))
+    if memory_note:
+        print(f"note: {memory_note}", file=sys.stderr)
     order = sorted(config.jobs, key=lambda j: (j.notebook.stem.startswith("06_"), j.name))  # long analyses first
     # province pages need only the panel: build them while the notebooks run
     site_start = _in_thread(start_site, run_dir, run_id, provenance["indicators_sha256"]) if site else None
@@ -235,7 +274,7 @@ def _execute_locked(config: RunConfig, reports: Path, stop: _StopSignal, jobs: i
     manifest = {
         "run_id": run_id, "config": str(config.path), "status": status, "git_commit": commit,
         "data": provenance, "environment": environment.summary(), "packages": _versions(), "engine": engine or "papermill default (new kernel per notebook)",
-        "workers": n_workers, "start_method": START_METHOD,
+        "workers": n_workers, "workers_note": memory_note, "start_method": START_METHOD,
         "limits": {"timeout_per_cell": sorted({j.timeout for j in config.jobs}),
                    "notebook_timeout": sorted({j.notebook_timeout for j in config.jobs}),
                    "max_run_seconds": config.max_run_seconds, "max_output_mb": config.max_output_mb},
@@ -264,11 +303,30 @@ def _execute_locked(config: RunConfig, reports: Path, stop: _StopSignal, jobs: i
             manifest["site"] = {"error": f"{type(exc).__name__}: {exc}"}
             manifest["status"] = "failed"
     manifest["duration_s"] = round(time.perf_counter() - t0, 2)
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    _write_manifest(run_dir, manifest)
     if manifest["status"] == "ok" and not stop():
-        _swap_latest(reports, run_dir)
+        try:
+            _swap_latest(reports, run_dir)
+        except OSError as exc:
+            raise DataError(f"the run finished but reports/latest could not be moved to it: {exc.strerror or exc}", file=run_dir,
+                            hint="reports/latest still points to the last successful run") from None
         manifest["pruned"] = _prune(reports, config.keep)
     return run_dir, manifest
+
+
+def _write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """The manifest, written whole or not at all (a full disk must not leave a 0-byte manifest.json that
+    reads as a run). JSON escapes what UTF-8 cannot hold (`ensure_ascii` off for Vietnamese, surrogates escaped)."""
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str)
+    data = text.encode("utf-8", "backslashreplace")
+    tmp = run_dir / f".manifest-{os.getpid()}.json"
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, run_dir / "manifest.json")
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"cannot write the run manifest: {exc.strerror or exc}", file=run_dir / "manifest.json",
+                        hint="The run is not published; reports/latest still points to the last successful run") from None
 
 
 def _strip_volatile(nb: Any) -> Any:

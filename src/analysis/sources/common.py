@@ -34,6 +34,20 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
+@dataclass(frozen=True)
+class BadCell:
+    """A workbook cell that cannot be read as it is shown (a number its format hides, a formula without a saved
+    result, ...): kept in place of the value, and refused with `reason` by whoever reads that cell, so a cell no
+    one reads (a notes column) stops nothing."""
+
+    reason: str
+    shown: Any = None
+    hint: str | None = None
+
+    def error(self, *, file: object, row: int | None, column: str | None) -> DataError:
+        return DataError(f"cannot read the cell: {self.reason}", file=file, row=row, column=column, value=self.shown, hint=self.hint)
+
+
 @dataclass
 class Context:
     """Paths of every fetched manifest file, by source id, for adapters that need a companion file."""
@@ -58,9 +72,15 @@ class Context:
 Adapter = Callable[[Source, Context], pd.DataFrame]
 
 
-def parse_number(value: Any, *, file: object, row: int | None, column: str | None) -> float | None:
+_VI_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+
+
+def parse_number(value: Any, *, file: object, row: int | None, column: str | None, decimal: str = ".") -> float | None:
     """A float, or None for a blank cell. Text that is not a plain number (decimal comma, units, '-')
-    is an error rather than a silent NaN, because a blank cell means 'not published' and nothing else."""
+    is an error rather than a silent NaN, because a blank cell means 'not published' and nothing else.
+    `decimal=","` reads text as Vietnamese offices write it: 92,18 and 1.234,5 (a point groups thousands)."""
+    if isinstance(value, BadCell):
+        raise value.error(file=file, row=row, column=column)
     if value is None:
         return None
     if isinstance(value, bool):
@@ -74,10 +94,15 @@ def parse_number(value: Any, *, file: object, row: int | None, column: str | Non
     text = str(value).strip().replace("\u00a0", "")
     if text == "":
         return None
+    if decimal == ",":
+        if not _VI_NUMBER.match(text):
+            raise DataError("not a number written with a decimal comma", file=file, row=row, column=column, value=value,
+                            hint="With `decimal: \",\"` a comma marks decimals and a point groups thousands: 92,18 or 1.234,5")
+        return float(text.replace(".", "").replace(",", "."))
     if _DECIMAL_COMMA.match(text):
         raise DataError(
             "decimal comma in a number", file=file, row=row, column=column, value=value,
-            hint="Write decimals with a point (40.76, not 40,76)",
+            hint="Write decimals with a point (40.76, not 40,76), or read the table through a mapping file with `decimal: \",\"`",
         )
     if not _NUMBER.match(text):
         raise DataError("not a number", file=file, row=row, column=column, value=value)
@@ -87,10 +112,12 @@ def parse_number(value: Any, *, file: object, row: int | None, column: str | Non
     return number
 
 
-def decimals_tolerance(text: Any) -> float:
-    """Half a unit of the last printed digit: 40.76 -> 0.005, 87 -> 0.5. Used when comparing a rounded
-    published figure with a full-precision one."""
+def decimals_tolerance(text: Any, decimal: str = ".") -> float:
+    """Half a unit of the last printed digit: 40.76 -> 0.005, 87 -> 0.5 (with `decimal=","`: 40,76 -> 0.005).
+    Used when comparing a rounded published figure with a full-precision one."""
     s = str(text).strip()
+    if decimal == "," and isinstance(text, str):
+        s = s.replace(".", "").replace(",", ".")
     if "." not in s:
         return 0.5
     return 0.5 * 10 ** -(len(s.split(".", 1)[1]))

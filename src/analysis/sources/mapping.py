@@ -12,6 +12,7 @@
     source: "Bộ Nội vụ (2023), Báo cáo PAR INDEX 2022"
     note: "…"                     # optional, on every value
     skip: ["Trung bình"]          # optional: province cells of rows that are not provinces
+    decimal: ","                  # optional: text numbers written 92,18 and 1.234,5 (default ".": 92.18)
     values:
       - column: "PAR INDEX 2022 (%)"
         index: PAR_INDEX
@@ -24,34 +25,29 @@ The mapping is validated like data (unknown keys, wrong types, an unknown sheet 
 with text: a DataError naming the file, the key or row, the column and the value), and every mapped value
 then passes through exactly the per-value checks of the long template (`user.validate_record`) and the
 build's province, existence, scale and duplicate checks. A blank value cell means "not published": no row,
-and a note in excluded.csv."""
+and a note in excluded.csv. Column names are compared in Unicode NFC, so a header typed on a Mac (NFD) matches
+the same name typed in the mapping file. The table itself is read by `tables` (limits, cells as shown)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from .. import yamlio
+from .. import textcheck, yamlio
 from ..errors import DataError
 from ..panel.schema import FIRST_YEAR, LAST_YEAR
 from .common import obs_frame
-from .user import (
-    _INDEX,
-    _INDICATOR,
-    MAX_RANK_OF,
-    VINTAGES,
-    Skipped,
-    _read_csv_rows,
-    _read_xlsx_sheets,
-    _valid_date,
-    validate_record,
-)
+from .records import MAX_RANK_OF, VINTAGES, known_indicators_hint, name_problem, valid_date, validate_record
+from .tables import Sheet, Skipped, read_csv_rows, read_workbook, sheet_names
 
-TOP_KEYS = {"sheet", "header_rows", "first_row", "last_row", "province", "year", "date", "vintage", "source", "note", "skip", "values"}
+TOP_KEYS = {"sheet", "header_rows", "first_row", "last_row", "province", "year", "date", "vintage", "source", "note", "skip", "values",
+            "decimal"}
+DECIMALS = (".", ",")
 VALUE_KEYS = {"column", "index", "indicator", "unit", "scale_max", "source", "note", "rank_column", "rank_of"}
 REQUIRED_VALUE_KEYS = ("column", "index", "indicator", "unit")
 
@@ -67,11 +63,20 @@ def _positive_int(m: Path, key: str, v: Any) -> int:
 
 
 def _text(m: Path, key: str, v: Any, required: bool = True) -> str | None:
+    """A text value of the mapping, in NFC, that every output can hold."""
     if v is None and not required:
         return None
+    if isinstance(v, int | float | dt.date) and not isinstance(v, bool):
+        raise _fail(m, key, "expected text", v, hint=f"YAML reads {v} as a {type(v).__name__}: quote it, e.g. {key.rpartition('.')[2]}: \"{v}\"")
     if not isinstance(v, str) or not v.strip():
-        raise _fail(m, key, "expected text", v)
-    return v.strip()
+        raise _fail(m, key, "expected text", v if isinstance(v, str | bool) or v is None else type(v).__name__)
+    return _safe(m, key, unicodedata.normalize("NFC", v.strip()))
+
+
+def _safe(m: Path, key: str, text: str) -> str:
+    if bad := textcheck.problem(text):
+        raise _fail(m, key, f"the text holds {bad}", text, hint="Retype it as plain text")
+    return text
 
 
 def _note(m: Path, key: str, v: Any) -> str:
@@ -81,7 +86,7 @@ def _note(m: Path, key: str, v: Any) -> str:
         return ""
     if isinstance(v, bool) or not isinstance(v, str | int | float):
         raise _fail(m, key, "expected text", type(v).__name__)
-    return str(v)
+    return _safe(m, key, unicodedata.normalize("NFC", str(v)))
 
 
 def _constant_or_column(m: Path, key: str, v: Any) -> tuple[str, Any]:
@@ -99,12 +104,10 @@ def _constant_or_column(m: Path, key: str, v: Any) -> tuple[str, Any]:
 
 def load_mapping(mapping: Path) -> dict[str, Any]:
     """Read and check a mapping file; returns the normalised spec. Errors name the mapping file and key."""
-    try:
-        doc = yamlio.safe_load(mapping.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise DataError(f"mapping is not valid UTF-8 YAML: {exc}", file=mapping) from exc
-    if not isinstance(doc, dict):
-        raise _fail(mapping, "(top level)", "expected keys such as sheet, province, year, values", doc)
+    doc = yamlio.load_file(mapping, "mapping file")  # a regular file within the YAML limits, UTF-8
+    if not isinstance(doc, dict):  # named by its kind, never quoted: a link to another file would print all of it
+        raise _fail(mapping, "(top level)", f"expected keys such as sheet, province, year, values; the file holds a {type(doc).__name__}",
+                    hint="A mapping file is YAML with one key per line (see the README)")
     unknown = sorted(set(doc) - TOP_KEYS)
     if unknown:
         raise _fail(mapping, unknown[0], "unknown key", hint=f"Allowed keys: {', '.join(sorted(TOP_KEYS))}")
@@ -112,6 +115,11 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
         if key not in doc:
             raise _fail(mapping, key, "missing key", hint="A mapping names the province column, the year and the values")
     spec: dict[str, Any] = {"sheet": doc.get("sheet"), "province": _text(mapping, "province", doc["province"])}
+    if isinstance(spec["sheet"], str):
+        spec["sheet"] = _safe(mapping, "sheet", unicodedata.normalize("NFC", spec["sheet"]))
+    spec["decimal"] = doc.get("decimal", ".")
+    if spec["decimal"] not in DECIMALS:
+        raise _fail(mapping, "decimal", 'expected "." (92.18) or "," (92,18 with a point grouping thousands: 1.234,5)', spec["decimal"])
     if spec["sheet"] is not None and (isinstance(spec["sheet"], bool) or not isinstance(spec["sheet"], str | int)):
         raise _fail(mapping, "sheet", "expected a sheet name or number", spec["sheet"])
     header = doc.get("header_rows", 1)
@@ -133,7 +141,7 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
         if isinstance(y, bool) or not isinstance(y, int) or not FIRST_YEAR <= y <= LAST_YEAR:
             raise _fail(mapping, "year", f"year must be a whole number between {FIRST_YEAR} and {LAST_YEAR}, or {{column: <name>}}", y)
     spec["date"] = None if doc.get("date") is None else _constant_or_column(mapping, "date", doc["date"])
-    if spec["date"] and spec["date"][0] == "constant" and not _valid_date(str(spec["date"][1])):
+    if spec["date"] and spec["date"][0] == "constant" and not valid_date(str(spec["date"][1])):
         raise _fail(mapping, "date", "date must be YYYY, YYYY-MM or YYYY-MM-DD", spec["date"][1])
     spec["vintage"] = doc.get("vintage")
     if spec["vintage"] is not None and spec["vintage"] not in VINTAGES:
@@ -144,7 +152,7 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
     skip = doc.get("skip") or []
     if not isinstance(skip, list) or not all(isinstance(x, str) for x in skip):
         raise _fail(mapping, "skip", "expected a list of province cells to skip", skip)
-    spec["skip"] = {x.strip() for x in skip}
+    spec["skip"] = {unicodedata.normalize("NFC", x.strip()) for x in skip}
     values = doc["values"]
     if not isinstance(values, list) or not values:
         raise _fail(mapping, "values", "expected a list of value columns", values)
@@ -160,12 +168,15 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
             if key not in v:
                 raise _fail(mapping, f"{where}.{key}", "missing key")
         entry = {k: _text(mapping, f"{where}.{k}", v[k]) for k in REQUIRED_VALUE_KEYS}
-        if not _INDEX.match(entry["index"]):
-            raise _fail(mapping, f"{where}.index", "index must be upper case letters, digits and _ (e.g. PAR_INDEX)", entry["index"])
-        if not _INDICATOR.match(entry["indicator"]):
-            raise _fail(mapping, f"{where}.indicator", "indicator must be lower case letters, digits, _ and . (e.g. total)", entry["indicator"])
+        for kind in ("index", "indicator"):
+            if bad := name_problem(kind, entry[kind]):
+                raise _fail(mapping, f"{where}.{kind}", bad, entry[kind],
+                            hint=known_indicators_hint(entry["index"]) if kind == "indicator" else None)
+        if (known := known_indicators_hint(entry["index"])) and not _defined_in_some_year(entry["index"], entry["indicator"]):
+            raise _fail(mapping, f"{where}.indicator", f"{entry['index']} defines no indicator {entry['indicator']!r}",
+                        entry["indicator"], hint=known)
         scale = v.get("scale_max")
-        if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0):
+        if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale) or scale <= 0):
             raise _fail(mapping, f"{where}.scale_max", "expected a positive number", scale)
         entry["scale_max"] = scale
         entry["source"] = _text(mapping, f"{where}.source", v.get("source"), required=False) or spec["source"]
@@ -188,30 +199,39 @@ def load_mapping(mapping: Path) -> dict[str, Any]:
     return spec
 
 
-def _sheet_rows(table: Path, mapping: Path, sheet: Any) -> tuple[str, list[list[Any]]]:
-    """The cells of the mapped sheet (or of the CSV), read as the template reader reads them (a cell shown as
-    84.5% is 84.5), and the label messages use."""
+def _defined_in_some_year(index: str, indicator: str) -> bool:
+    """Whether a closed index defines `indicator` in any year (the year may come from a column; the build then
+    checks each row's year)."""
+    from ..panel.codebook import defined_indicators
+
+    return any(indicator in (defined_indicators(index, y) or {indicator}) for y in range(FIRST_YEAR, LAST_YEAR + 1))
+
+
+def _sheet(table: Path, mapping: Path, sheet: Any) -> tuple[str, Sheet]:
+    """The mapped sheet (or the CSV) as the template reader reads it (a cell shown as 84.5% is 84.5), and the
+    label messages use. Only that sheet is read."""
     if table.suffix.lower() == ".csv":
         if sheet is not None:
             raise _fail(mapping, "sheet", "a CSV file has no sheets: remove `sheet`", sheet)
-        return str(table), _read_csv_rows(table)
+        return str(table), Sheet(table.name, read_csv_rows(table))
     if table.suffix.lower() != ".xlsx":
         raise DataError("unsupported file type (use .csv or .xlsx)", file=table, value=table.suffix)
-    sheets = _read_xlsx_sheets(table)
-    names = [n for n, _ in sheets]
+    names = sheet_names(table)
     if sheet is None:
-        if len(sheets) != 1:
+        if len(names) != 1:
             raise _fail(mapping, "sheet", "the workbook has several sheets: say which one", hint=f"Sheets: {', '.join(names)}")
         sheet = names[0]
     if isinstance(sheet, int):
-        if not 1 <= sheet <= len(sheets):
-            raise _fail(mapping, "sheet", f"the workbook has {len(sheets)} sheets", sheet, hint=f"Sheets: {', '.join(names)}")
-        name, rows = sheets[sheet - 1]
+        if not 1 <= sheet <= len(names):
+            raise _fail(mapping, "sheet", f"the workbook has {len(names)} sheets", sheet, hint=f"Sheets: {', '.join(names)}")
+        wanted: str | int = sheet - 1
     else:
-        if sheet not in names:
+        by_nfc = {unicodedata.normalize("NFC", n): n for n in names}
+        if sheet not in by_nfc:
             raise _fail(mapping, "sheet", "the workbook has no such sheet", sheet, hint=f"Sheets: {', '.join(names)}")
-        name, rows = sheets[names.index(sheet)]
-    return f"{table}, sheet {name!r}", rows
+        wanted = by_nfc[sheet]
+    _, (found,) = read_workbook(table, wanted=wanted)
+    return f"{table}, sheet {found.name!r}", found
 
 
 def _column_names(rows: list[list[Any]], header_rows: list[int], label: str) -> list[str]:
@@ -222,7 +242,7 @@ def _column_names(rows: list[list[Any]], header_rows: list[int], label: str) -> 
     width = max(len(rows[h - 1]) for h in header_rows)
     parts: list[list[str]] = []
     for n, h in enumerate(header_rows):
-        cells = [("" if c is None else str(c).strip()) for c in rows[h - 1]] + [""] * (width - len(rows[h - 1]))
+        cells = [("" if c is None else unicodedata.normalize("NFC", str(c)).strip()) for c in rows[h - 1]] + [""] * (width - len(rows[h - 1]))
         if n < len(header_rows) - 1:  # merged labels of upper header rows span the columns to their right
             last = ""
             for j, c in enumerate(cells):
@@ -235,7 +255,8 @@ def _column_names(rows: list[list[Any]], header_rows: list[int], label: str) -> 
 def read_mapped_table(table: Path, mapping: Path, notes: list[Skipped] | None = None) -> pd.DataFrame:
     """The observations of a table read through its mapping, each checked by `user.validate_record`."""
     spec = load_mapping(mapping)
-    label, rows = _sheet_rows(table, mapping, spec["sheet"])
+    label, sheet = _sheet(table, mapping, spec["sheet"])
+    rows = sheet.rows
     names = _column_names(rows, spec["header_rows"], label)
     header_row = max(spec["header_rows"])
 
@@ -278,10 +299,13 @@ def read_mapped_table(table: Path, mapping: Path, notes: list[Skipped] | None = 
         if all(blank(cell(row, j)) for j in used):
             continue
         province = cell(row, pos["province"])
-        if not blank(province) and str(province).strip() in spec["skip"]:
+        if not blank(province) and unicodedata.normalize("NFC", str(province)).strip() in spec["skip"]:
             if notes is not None:
                 notes.append(Skipped(Path(label), f"row skipped by the mapping ({mapping.name}: skip)", i, str(province)))
             continue
+        if i in sheet.hidden:
+            raise DataError("the row is hidden in the workbook; hidden rows are neither read nor dropped without a word", file=label,
+                            row=i, hint=f"Unhide the row to read it, delete it, or list its province cell under `skip` in {mapping.name}")
         data.append((i, row))
     ranked = {v["key"]: sum(not blank(cell(row, v["_rank"])) for _, row in data) for v in spec["values"] if v["_rank"] is not None}
     recs: list[dict[str, Any]] = []
@@ -302,7 +326,7 @@ def read_mapped_table(table: Path, mapping: Path, notes: list[Skipped] | None = 
             cells = base | {"index": v["index"], "indicator": v["indicator"], "value": value, "unit": v["unit"], "source": v["source"],
                             "note": v["note"], "scale_max": v["scale_max"], "rank": None if blank(rank) else rank,
                             "rank_of": v["rank_of"] or ranked.get(v["key"])}
-            recs.append(validate_record(cells, file=label, row=i,
+            recs.append(validate_record(cells, file=label, row=i, decimal=spec["decimal"],
                                         where=where | {"value": v["column"], "rank": v["rank_column"] or "rank",
                                                        "index": f"{v['key']}.index", "indicator": f"{v['key']}.indicator"}))
     if not recs:
