@@ -96,6 +96,9 @@ def read_csv_rows(path: Path) -> list[list[str]]:
     _check_separator(path, text)
     # newline="" lets the csv module see \r\n, \n and the bare \r of classic Mac Excel as line ends
     reader = csv.reader(io.StringIO(text, newline=""))
+    # The limit is process-wide and other libraries raise it (frictionless sets it to sys.maxsize on import):
+    # set ours for this read and give the previous one back.
+    previous_limit = csv.field_size_limit(FIELD_MAX_CHARS)
     rows: list[list[str]] = []
     cells = 0
     line = 0
@@ -117,6 +120,8 @@ def read_csv_rows(path: Path) -> list[list[str]]:
                             column=_oversized_column(text, line, rows[0] if rows else []),
                             hint="A cell this long is almost always a broken quote (an opening \" never closed)") from exc
         raise DataError(f"not a readable CSV file: {exc}", file=path, row=len(rows) + 1) from exc
+    finally:
+        csv.field_size_limit(previous_limit)
     return rows
 
 
