@@ -189,8 +189,8 @@ def test_rank_changes_use_percentiles_and_refuse_a_break(panel):
 
 def _unbroken(panel, indicator):
     """A real PAPI series 2018-2024 relabelled as a researcher's own index, which the codebook gives no
-    breaks: since the 2021 reshuffle no PAPI window around 2020 has two post-years, so the formula is
-    checked on the same numbers as if nothing broke (what a fit would be, not a result)."""
+    breaks: the formula is checked on the same numbers as if nothing broke (what a fit would be, not a
+    result)."""
     return series(panel, "PAPI", indicator, list(range(2018, 2025))).assign(index="MY_SURVEY")
 
 
@@ -211,8 +211,10 @@ def test_its_on_yearly_means_matches_ols_written_out(panel):
     assert c["p"].to_numpy() == pytest.approx(2 * stats.t.sf(np.abs(beta[1:] / se[1:]), df), rel=1e-9)
     assert (c["df"] == 3).all()
     papi = its.interrupted(series(panel, "PAPI", "d8.2", list(range(2018, 2025))), "PAPI", "d8.2", 2020, min_pre=2)
-    assert papi["window"] == [2018, 2019, 2020] and papi["coefficients"] is None  # cut at the 2021 reshuffle
+    # national means may cross the 2021 reordering of provinces: the same fit, with that break as a caveat
+    assert papi["window"] == list(range(2018, 2025)) and papi["coefficients"]["coef"].to_numpy() == pytest.approx(beta[1:], abs=1e-9)
     assert any(b.kind == "source" and b.year == 2020 for b in papi["caveats"])  # the break year is also the source switch
+    assert any(b.year == 2021 and not b.comparable and b.comparable_national for b in papi["caveats"])
 
 
 def test_yearly_means_are_balanced_shares_of_the_maximum(panel):
@@ -230,13 +232,14 @@ def test_snapshot_dates():
 
 
 def test_its_refuses_two_pre_years_but_describes_before_and_after(panel):
-    """PAPI's 2018 redesign leaves two pre-years before 2020 and its 2021 reshuffle one post-year: nothing is
-    tested; the step into 2020 is described against the 2018 -> 2019 step, recomputed here."""
+    """PAPI's 2018 redesign leaves two pre-years before 2020: nothing is tested; the step into 2020 is
+    described against the 2018 -> 2019 step, recomputed here. The yearly means run to 2024 across the 2021
+    reordering of provinces, which national means may cross with a caveat."""
     s = series(panel, "PAPI", "d8.1", list(range(2018, 2025)))
     r = its.interrupted(s, "PAPI", "d8.1", 2020)
-    assert r["coefficients"] is None and "need 3 and 2" in r["reason"] and "2021 discontinuity" in r["reason"]
+    assert r["coefficients"] is None and "need 3 and 2" in r["reason"] and "2 comparable year(s) before 2020" in r["reason"]
     m = r["means"]["mean_share"]
-    assert list(m.index) == [2018, 2019, 2020]
+    assert list(m.index) == list(range(2018, 2025)) and [b.year for b in r["caveats"] if b.kind == "discontinuity"] == [2021]
     ba = r["before_after"]
     assert ba["step_into_break"] == pytest.approx(m[2020] - m[2019]) and ba["earlier_steps_mean"] == pytest.approx(m[2019] - m[2018])
     assert ba["step_minus_drift"] == pytest.approx((m[2020] - m[2019]) - (m[2019] - m[2018])) and ba["n_earlier_steps"] == 1
@@ -254,7 +257,7 @@ def test_its_p_values_are_adjusted_across_terms_and_indicators(panel):
 
 
 def test_its_refuses_breaks_and_rests_on_honest_df(panel):
-    for ind in ("d8", "d8.3", "d5", "d8.1"):
+    for ind in ("d8", "d8.3", "d5"):  # composition 2019 / discontinuity 2020 / construction permits dropped 2021
         r = its.interrupted(series(panel, "PAPI", ind, list(range(2018, 2025))), "PAPI", ind, 2020, min_pre=2)
         assert r["coefficients"] is None and r["reason"].startswith("not estimated")
     r = its.interrupted(_unbroken(panel, "d8.1"), "MY_SURVEY", "d8.1", 2020, min_pre=2)
@@ -389,24 +392,43 @@ def test_screen_finds_the_d8_3_discontinuity_and_the_2018_redesign(screened):
     assert row.loc[("PAPI", "d8.1", 2019), "flagged"] == ""  # the 5 -> 3.33 rescale is not a discontinuity
 
 
-def test_screen_flags_the_2021_reshuffle_and_no_ordinary_year(screened):
-    """PAPI 2020 -> 2021: spread and mean barely move, the provinces change places. The rank-stability test
-    flags it for the total and for dimensions, and flags no other step of the total (2015 and the 2018
-    redesign, the next lowest, stay below the cut-off)."""
+def test_screen_finds_papi_2021_by_breadth_and_persistence(screened):
+    """PAPI 2020 -> 2021: spread and mean barely move, the provinces change places. After the calibration
+    the total alone is not flagged (score about -3.1, BH q about 0.09), but the step is the one where most
+    PAPI series are flagged at once, most are judged lasting by the lag-2 check, and the median score of the
+    sub-dimensions is lowest: the evidence the codebook entry rests on."""
     tot = screened[(screened["index"] == "PAPI") & (screened["indicator"] == "total")].set_index("year_to")
-    assert list(tot.index[tot["flagged"].str.contains("rank reshuffle")]) == [2021]
     assert tot.loc[2021, "spearman_rho"] == pytest.approx(0.215, abs=0.001) and tot.loc[2021, "mean_abs_pct_rank_change"] > 29
-    assert "spread" not in tot.loc[2021, "flagged"] and "mean shift" not in tot.loc[2021, "flagged"]
-    dims = screened[(screened["index"] == "PAPI") & (screened["year_to"] == 2021) & screened["indicator"].str.fullmatch(r"d\d")]
-    assert "d4" in set(dims.loc[dims["flagged"].str.contains("rank reshuffle"), "indicator"])
-    assert (dims.set_index("indicator").loc[["d2", "d3", "d4", "d5"], "spearman_rho"] < 0.3).all()
+    assert tot.loc[2021, "lag2_rho_before"] == pytest.approx(0.049, abs=0.001) and tot.loc[2021, "lag2_rho_after"] == pytest.approx(0.137, abs=0.001)
+    assert bool(tot.loc[2021, "lasting"]) and "spread" not in tot.loc[2021, "flagged"] and "mean shift" not in tot.loc[2021, "flagged"]
+    assert tot.loc[2021, "rank_z"] == tot["rank_z"].min()
+    steps = breaks.step_summary(screened)
+    papi = steps[steps["index"] == "PAPI"].set_index("year_to")
+    assert papi["rank_flags"].idxmax() == 2021 and papi.loc[2021, "rank_flags"] >= 3
+    assert papi["lasting"].idxmax() == 2021 and papi.loc[2021, "lasting"] >= 2 * papi["lasting"].drop(2021).max()
+    assert papi["median_leaf_rank_z"].idxmin() == 2021 and papi.loc[2021, "median_leaf_rank_z"] < 2 * papi["median_leaf_rank_z"].drop(2021).min()
     ok, found = cb.comparable("PAPI", "total", 2020, 2021, relative=True)
     assert not ok and any(b.year == 2021 and b.kind == "discontinuity" and not b.comparable for b in found)
 
 
+def test_screen_attrs_state_the_family_and_the_expected_chance_flags(screened):
+    """BH over every judged step of the screen, recomputed with scipy's implementation; the expected number
+    of chance flags is q times the flags (BH's bound on the expected share of false ones)."""
+    judged = screened["rank_p"].notna()
+    q = stats.false_discovery_control(screened.loc[judged, "rank_p"].to_numpy(), method="bh")
+    assert screened.loc[judged, "rank_q"].to_numpy() == pytest.approx(q, rel=1e-12)
+    flags = int(screened["flagged"].str.contains("rank reshuffle").sum())
+    assert flags == int((q <= breaks.FDR_Q).sum()) and screened.attrs["rank_flags"] == flags
+    assert screened.attrs["judged"] == int(judged.sum()) and screened.attrs["expected_false_rank_flags"] == pytest.approx(breaks.FDR_Q * flags)
+    assert 3 <= flags <= 15  # a handful, not one in fifty steps
+
+
 def test_rank_stability_recomputed_independently(panel, screened):
-    """rho by scipy on the raw wide table; the robust score by hand: Fisher z of the other comparable steps,
-    their median and 1.4826 x MAD, floored at the Bonett-Wright SE; percentile change from scipy ranks."""
+    """rho by scipy on the raw wide table; tau^2 by statsmodels' DerSimonian-Laird (combine_effects); the
+    score by the formula written out; the bootstrap p-value by a simulation written here with another
+    generator (agreement within Monte Carlo error); percentile change from scipy ranks."""
+    from statsmodels.stats.meta_analysis import combine_effects
+
     from analysis.stats.common import annual
 
     a = annual(panel)
@@ -421,12 +443,75 @@ def test_rank_stability_recomputed_independently(panel, screened):
     ref = [y for y in rho if y not in (2018, 2021)]  # steps across a recorded non-comparable break judge nobody
     z = np.arctanh(np.array([rho[y] for y in ref]))
     med = np.median(z)
-    spread = max(1.4826 * np.median(np.abs(z - med)), np.sqrt((1 + np.tanh(med) ** 2 / 2) / (n[2021] - 3)))
-    assert got.loc[2021, "rank_z"] == pytest.approx((np.arctanh(rho[2021]) - med) / spread, rel=1e-9)
+    c = (1 + np.tanh(med) ** 2 / 2)
+    v = c / (np.array([n[y] for y in ref]) - 3.0)
+    tau2 = max(0.0, combine_effects(z, v, method_re="dl").tau2)  # statsmodels leaves the DL moment estimate untruncated
+    assert got.loc[2021, "rank_tau_z"] == pytest.approx(np.sqrt(tau2), rel=1e-9)
+    v_t = c / (n[2021] - 3)
+    spread = np.sqrt(v_t + tau2 + np.pi / 2 * (v.mean() + tau2) / len(v))
+    score = (np.arctanh(rho[2021]) - med) / spread
+    assert got.loc[2021, "rank_z"] == pytest.approx(score, rel=1e-9) and got.loc[2021, "rank_spread_z"] == pytest.approx(spread, rel=1e-9)
+    rng, hits, draws = np.random.Generator(np.random.MT19937(7)), 0, 20_000
+    for _ in range(draws // 2000):
+        zr = rng.normal(0.0, np.sqrt(v + tau2), (2000, len(v)))
+        zt = rng.normal(0.0, np.sqrt(v_t + tau2), 2000)
+        t2 = np.maximum(0.0, [combine_effects(r, v, method_re="dl").tau2 for r in zr])
+        sim = (zt - np.median(zr, axis=1)) / np.sqrt(v_t + t2 + np.pi / 2 * (v.mean() + t2) / len(v))
+        hits += int((sim <= score).sum())
+    p = hits / draws
+    assert got.loc[2021, "rank_p"] == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / draws) + 2e-4)
     d = w[[2020, 2021]].dropna()
     m = len(d)
     pct = [100 * (m - stats.rankdata(-d[y])) / (m - 1) for y in (2020, 2021)]
     assert got.loc[2021, "mean_abs_pct_rank_change"] == pytest.approx(np.mean(np.abs(pct[1] - pct[0])), rel=1e-12)
+
+
+def test_lag2_check_recomputed_independently(panel, screened):
+    """The lag-2 correlations across PAPI 2021 by scipy, and their reference: the other pairs two years
+    apart that span no recorded break (2011-2017, 2018-2020 and 2021-2024 of the total), DerSimonian-Laird
+    written out."""
+    from analysis.stats.common import annual
+
+    a = annual(panel)
+    w = a[(a["index"] == "PAPI") & (a["indicator"] == "total")].pivot_table(index="province_code", columns="year", values="value")
+
+    def r(y0, y1):
+        d = w[[y0, y1]].dropna()
+        return stats.spearmanr(d[y0], d[y1]).statistic, len(d)
+
+    got = screened[(screened["index"] == "PAPI") & (screened["indicator"] == "total")].set_index("year_to").loc[2021]
+    assert got["lag2_rho_before"] == pytest.approx(r(2019, 2021)[0], abs=1e-12) and got["lag2_rho_after"] == pytest.approx(r(2020, 2022)[0], abs=1e-12)
+    pairs = [(y, y + 2) for y in range(2011, 2016)] + [(2018, 2020), (2021, 2023), (2022, 2024)]
+    ref = np.array([r(*p)[0] for p in pairs])
+    assert ref.min() > 0.35 and max(got["lag2_rho_before"], got["lag2_rho_after"]) < 0.15
+    z = np.arctanh(ref)
+    c = 1 + np.tanh(np.median(z)) ** 2 / 2
+    v = c / (np.array([r(*p)[1] for p in pairs]) - 3.0)
+    w_ = 1 / v
+    mu = (w_ * z).sum() / w_.sum()
+    tau2 = max(0.0, ((w_ * (z - mu) ** 2).sum() - (len(z) - 1)) / (w_.sum() - (w_**2).sum() / w_.sum()))
+    v_t = c / (r(2019, 2021)[1] - 3)
+    score = (np.arctanh(got["lag2_rho_before"]) - np.median(z)) / np.sqrt(v_t + tau2 + np.pi / 2 * (v.mean() + tau2) / len(v))
+    assert got["lag2_z_before"] == pytest.approx(score, rel=1e-9)
+    assert got["lasting_p"] == max(got["lag2_p_before"], got["lag2_p_after"]) < breaks.LASTING_ALPHA
+
+
+def test_the_2021_break_lists_the_indicators_where_the_data_show_it(screened):
+    """The codebook's scope of the 2021 break follows the rule written beside it: every PAPI indicator
+    scored in 2020 and 2021 is listed unless its three rank correlations across 2021 (2020-2021, 2019-2021,
+    2020-2022) each have a screen p-value of at least 0.2; those four stay comparable across 2021. The
+    break blocks province comparisons and leaves national means comparable with a caveat."""
+    at = screened[(screened["index"] == "PAPI") & (screened["year_to"] == 2021)].set_index("indicator")
+    normal = at[(at[["rank_p", "lag2_p_before", "lag2_p_after"]] >= 0.2).all(axis=1)].index
+    assert sorted(normal) == ["d1.2", "d1.3", "d3.1", "d6.2"]
+    entry = [b for b in cb.load_codebook().explicit_breaks if b["index"] == "PAPI" and b["year"] == 2021 and b["note"].startswith("The provinces")]
+    assert len(entry) == 1 and sorted(set(at.index) - set(entry[0]["indicators"])) == sorted(normal)
+    assert entry[0]["comparable"] is False and entry[0]["comparable_national"] is True
+    for ind in normal:
+        assert cb.comparable("PAPI", ind, 2020, 2021, relative=True)[0]
+    assert not cb.comparable("PAPI", "total", 2020, 2021, relative=True)[0]
+    ok, found = cb.comparable("PAPI", "total", 2020, 2021, relative=True, comparison="national")
+    assert ok and any(b.year == 2021 and not b.comparable and b.comparable_national for b in found)
 
 
 def _toy_panel(years, shuffle_at=None, seed=1):
@@ -446,16 +531,53 @@ def _toy_panel(years, shuffle_at=None, seed=1):
 
 def test_rank_stability_flags_a_redrawn_order_and_not_a_stable_one():
     years = list(range(2011, 2021))
-    flagged = breaks.screen(_toy_panel(years, shuffle_at=2016)).set_index("year_to")["flagged"]
-    assert list(flagged.index[flagged.str.contains("rank reshuffle")]) == [2016]
+    got = breaks.screen(_toy_panel(years, shuffle_at=2016)).set_index("year_to")
+    assert list(got.index[got["flagged"].str.contains("rank reshuffle")]) == [2016]
+    assert bool(got.loc[2016, "lasting"])  # the new order is kept: 2015-2017 is as low as 2015-2016
     for seed in range(5):
-        assert not breaks.screen(_toy_panel(years, seed=seed))["flagged"].str.contains("rank reshuffle").any()
+        assert not breaks.screen(_toy_panel(years, seed=seed), draws=4000)["flagged"].str.contains("rank reshuffle").any()
 
 
-def test_every_flagged_pair_is_recorded_in_the_codebook(screened):
-    flagged = screened[screened["flagged"] != ""]
-    missing = flagged[~flagged["recorded"]]
-    assert missing.empty, missing[["index", "indicator", "year_from", "year_to", "flagged"]].to_string()
+def _chain_rhos(tau, n_series, steps=12, n=63, seed=0):
+    """Year-to-year Spearman correlations of simulated panels with no break: each province's value follows
+    x_{t+1} = r_t x_t + sqrt(1 - r_t^2) e, the step's true correlation r_t varying between steps with SD
+    `tau` on Fisher's z scale around 0.69 (PAPI's typical step); Spearman by scipy on the simulated values."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_series):
+        x = rng.standard_normal(n)
+        rhos = []
+        for _ in range(steps):
+            r = np.tanh(np.arctanh(0.69) + tau * rng.standard_normal())
+            x1 = r * x + np.sqrt(1 - r**2) * rng.standard_normal(n)
+            rhos.append(stats.spearmanr(x, x1).statistic)
+            x = x1
+        out.append(rhos)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.15])
+def test_rank_stability_keeps_its_false_flag_rate_near_nominal(tau):
+    """Under no break, with or without real between-step variation (tau 0.15 is about PAPI's and PCI's upper
+    quartile): the bootstrap p-values are calibrated (about 5% below 0.05, 1% below 0.01), so BH's false
+    discovery rate holds. The earlier rule (robust score below -3.5 MADs, nominally 0.02% of steps) is
+    computed on the same data for contrast: with real variation it flagged many times its nominal rate."""
+    rhos = _chain_rhos(tau, 150, seed=11)
+    p, old = [], []
+    for k, r in enumerate(rhos):
+        idx = range(len(r))
+        got = breaks.rank_stability(pd.Series(r), pd.Series(63, index=idx), pd.Series(True, index=idx), draws=2000, key=("sim", str(k)))
+        p += list(got["rank_p"])
+        z = np.arctanh(r)
+        for i in range(len(z)):
+            o = np.delete(z, i)
+            med = np.median(o)
+            spread = max(1.4826 * np.median(np.abs(o - med)), breaks.spearman_se(np.tanh(med), 63))
+            old.append((z[i] - med) / spread < -3.5)
+    p = np.array(p)
+    assert 0.03 <= (p <= 0.05).mean() <= 0.07 and (p <= 0.01).mean() <= 0.02
+    if tau:
+        assert np.mean(old) > 10 * stats.norm.cdf(-3.5)  # why the rule changed
 
 
 def test_codebook_break_function_reports_both():
@@ -514,7 +636,7 @@ def test_statsmodels_ols_is_what_its_uses():
 def test_like_for_like_series_rebuilds_the_total_from_comparable_parts(panel):
     """Within 2018-2020 the parts that break inside the segment are left out and the rest are summed on
     the 2018 scale: recomputed here for Bình Dương 2020 (d8.1, d8.2 rescaled 5 -> 3.33 in 2019, when d8.3
-    was added). Across 2021 nothing is comparable: the segment has no parts at all."""
+    was added). Across 2021 only the parts outside the 2021 break's scope remain."""
     from analysis.stats.breaks import like_for_like_series
     from analysis.stats.common import annual
 
@@ -531,7 +653,9 @@ def test_like_for_like_series_rebuilds_the_total_from_comparable_parts(panel):
     assert abs(expected - bd["value"].sum()) > 0.1  # without the rescale the d8 leaves would lose a third of their weight
     assert set(lfl["scale_max"]) == {sum(max2018.values())}
     across, dropped = like_for_like_series(leaves, "PAPI", "total", [[2020, 2021]])
-    assert across.empty and len(dropped["2020-2021"]) > 25
+    assert len(dropped["2020-2021"]) == 25  # across 2021 only the four parts the 2021 break does not reach remain
+    assert breaks.like_for_like("PAPI", "total", 2020, 2021)[0] == ["d1.2", "d1.3", "d3.1", "d6.2"]
+    assert list(across["scale_max"].unique()) == pytest.approx([2.5 + 2.5 + 10 / 3 + 2.5])  # on the 2020 scale: three quarters and a third of a dimension
 
 
 @pytest.mark.parametrize(("pre", "post"), [(-1, 2), (1, 2), (3, 0)])
