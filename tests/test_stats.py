@@ -158,6 +158,38 @@ def test_resegment_joins_or_splits_and_the_sensitivity_uses_it(panel):
     assert c["tested"] == (alt["p"].notna()).sum() and c["segments"] == [list(range(2018, 2025))]
 
 
+def test_attainable_p_matches_the_test_and_an_exact_enumeration():
+    """The smallest p of the stratified test: (a) what `stratified_mann_kendall` itself returns for a series
+    perfectly increasing in every segment (pymannkendall's S and Var(S)); (b) exactly, by enumerating every
+    ordering of a 3- and a 4-year segment (3! x 4! = 144) and counting |S| >= S_max; (c) the shares of
+    Var(S) and of Sen's pairs by the textbook formula. 2018-2024 split at 2021 can give no p below 0.023:
+    BH over 63 provinces flags none unless 29 of them are perfectly monotone together."""
+    import itertools
+
+    segs = [[2018, 2019, 2020], [2021, 2022, 2023, 2024]]
+    got = trends.attainable(segs, 63)
+    years = pd.Series([y for g in segs for y in g])
+    seg = pd.Series([k for k, g in enumerate(segs) for _ in g])
+    mono = trends.stratified_mann_kendall(pd.Series(np.arange(len(years), dtype=float)), years, seg, min_n=5)
+    assert got["min_p"] == pytest.approx(mono["p"], rel=1e-12) and got["min_p"] == pytest.approx(0.0227, abs=1e-4)
+
+    def s_of(v):
+        return sum(np.sign(v[j] - v[i]) for i in range(len(v)) for j in range(i + 1, len(v)))
+
+    totals = [s_of(a) + s_of(b) for a in itertools.permutations(range(3)) for b in itertools.permutations(range(4))]
+    s_max = max(totals)
+    assert got["min_p_exact"] == pytest.approx(np.mean(np.abs(totals) >= s_max), rel=1e-12) == 2 / 144
+    var = [n * (n - 1) * (2 * n + 5) / 18 for n in (3, 4)]
+    assert [g["share_var_s"] for g in got["segments"]] == pytest.approx([v / sum(var) for v in var])
+    assert [g["share_sen_pairs"] for g in got["segments"]] == pytest.approx([3 / 9, 6 / 9])
+    assert got["threshold"] == pytest.approx(0.05 / 63) and got["provinces_needed"] == 29
+    assert 29 * 0.05 / 63 >= got["min_p"] > 28 * 0.05 / 63  # BH's k-th threshold, written out
+    default = trends.attainable([list(range(2011, 2018)), *segs], 63)
+    assert default["provinces_needed"] == 1 and default["segments"][0]["share_var_s"] == pytest.approx(0.782, abs=1e-3)
+    assert trends.attainable([[2021, 2022, 2023]], 63)["provinces_needed"] is None  # 3 years alone: min p 0.30 > 0.05
+    assert trends.attainable([[2021, 2022, 2023]], 1, adjust="none")["min_p_exact"] == pytest.approx(1 / 3)
+
+
 def test_papi_trends_do_not_run_across_the_2018_redesign_or_the_2021_reshuffle(panel):
     s = series(panel, "PAPI", "total", list(range(2011, 2025)))
     t = trends.province_trends(s, "PAPI", "total", measure="z")
