@@ -408,6 +408,69 @@ def test_shared_error_bias_matches_a_simulation():
     assert abs(np.mean(est) - beta) > 0.05  # the distortion is real at these sizes
 
 
+def test_shared_error_table_scales_the_standard_errors(models, panel):
+    """Each row is `shared_error_bias` with every SE multiplied by the row's factor (passed here as scaled
+    SEs instead), and the reliability follows 1 - m^2 (1 - reliability at m = 1)."""
+    from analysis import load_table
+    from analysis.stats.uncertainty import own_se
+
+    d, y, xs = models["d5 on d8"]
+    o = own_se(panel, load_table("uncertainty"))
+    o = o[o["se_source"] == "published"].pivot_table(index="province_code", columns="indicator", values="se")
+    se = pd.DataFrame({"se_y": o["d5"], "se_x": o["d8"]})
+    table = panel_models.shared_error_table(d, y, xs[0], se, 0.2181, (0.5, 0.8, 1.0), (-1.0, 0.04, 1.0))
+    lam1 = panel_models.shared_error_bias(d, y, xs[0], se, 0.2181)["reliability"]
+    for m in (0.5, 0.8):
+        r = panel_models.shared_error_bias(d, y, xs[0], se * m, 0.2181)
+        assert table.loc[m, "reliability"] == pytest.approx(r["reliability"], rel=1e-12) == pytest.approx(1 - m**2 * (1 - lam1), rel=1e-9)
+        assert table.loc[m, "rho=+0.04"] == pytest.approx((0.2181 - 0.04 * r["shared_per_rho"]) / r["reliability"], rel=1e-12)
+    assert table.loc[1.0, "rho=-1.00"] == pytest.approx(3.46, abs=0.01) and table.loc[1.0, "rho=+1.00"] == pytest.approx(-0.15, abs=0.01)
+
+
+def test_within_lag1_against_dummy_regression_residuals(models):
+    """x's residuals from an OLS on entity and year dummies (statsmodels), lagged by pandas within entity:
+    the same lag-1 autocorrelation; for PAPI d8 in 2021-2024 it is -0.074."""
+    d, y, xs = models["d5 on d8"]
+    dd = panel_models._drop_singletons(d).reset_index()
+    dummies = pd.concat([pd.get_dummies(dd["entity"].astype(str), dtype=float),
+                         pd.get_dummies(dd["year"].astype(str), dtype=float, drop_first=True)], axis=1)  # full rank
+    fit = sm.OLS(dd[xs[0]].astype(float), dummies).fit()
+    dd["v"] = fit.resid
+    dd = dd.sort_values(["entity", "year"])
+    dd["lag"] = dd.groupby("entity")["v"].shift(1)
+    ok = dd["lag"].notna() & (dd["year"] - dd.groupby("entity")["year"].shift(1) == 1)
+    expected = np.corrcoef(dd.loc[ok, "v"], dd.loc[ok, "lag"])[0, 1]
+    assert panel_models.within_lag1(d, xs[0]) == pytest.approx(expected, abs=1e-9) == pytest.approx(-0.074, abs=0.001)
+
+
+def _panel_with_reliability(lam, seed, g=63, t=4):
+    """A balanced panel whose x is a random walk within each province (share `lam` of the within
+    variation) plus independent noise."""
+    rng = np.random.default_rng(seed)
+    walk = np.cumsum(rng.standard_normal((g, t)), axis=1)
+    walk = walk - walk.mean(axis=1, keepdims=True)
+    walk = walk - walk.mean(axis=0, keepdims=True)
+    noise = rng.standard_normal((g, t))
+    noise = noise - noise.mean(axis=1, keepdims=True)
+    noise = noise - noise.mean(axis=0, keepdims=True)
+    x = np.sqrt(lam) * walk / walk.std() + np.sqrt(1 - lam) * noise / noise.std()
+    codes = [f"{k:02d}" for k in range(g)]
+    idx = pd.MultiIndex.from_product([[f"{c}|0" for c in codes], range(2021, 2021 + t)], names=["entity", "year"])
+    return pd.DataFrame({"x": x.ravel(), "province_code": np.repeat(codes, t), "segment": 0}, index=idx)
+
+
+def test_reliability_from_autocorrelation_recovers_a_known_noise_share():
+    """Pure noise within four years gives a lag-1 autocorrelation near -1/(T-1) = -1/3 after the means are
+    removed; a panel built with reliability 0.7 is judged consistent with 0.7 and not with 0.1, and one built
+    with reliability 0.1 the other way round."""
+    high = panel_models.reliability_from_autocorrelation(_panel_with_reliability(0.7, 1), "x", [0.0, 0.1, 0.7], draws=1000)
+    pure = high[(high["reliability"] == 0.0)].set_index("signal")["lag1_mean"]
+    assert pure.to_numpy() == pytest.approx([-1 / 3, -1 / 3], abs=0.02)
+    assert 0.7 in high.attrs["consistent"]["random walk"] and 0.1 not in high.attrs["consistent"]["random walk"]
+    low = panel_models.reliability_from_autocorrelation(_panel_with_reliability(0.1, 2), "x", [0.1, 0.7], draws=1000)
+    assert low.attrs["consistent"]["random walk"] == [0.1]
+
+
 # --- breaks ------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
