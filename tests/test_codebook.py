@@ -91,3 +91,43 @@ def test_broken_codebook_is_a_clear_error(tmp_path, edit, where):
     with pytest.raises(DataError) as err:
         cb.parse_codebook(path)
     assert str(path) in str(err.value) and where in str(err.value)
+
+
+def test_a_break_is_scoped_to_the_kind_of_comparison():
+    """PAPI 2021 blocks province comparisons and leaves national means comparable with a caveat; a scoped
+    leaf break reaches its dimension with the same scope, and the 2018 redesign blocks both kinds."""
+    ok, found = cb.comparable("PAPI", "d8.1", 2020, 2021, relative=True)
+    assert not ok and [b.year for b in found if not b.comparable] == [2021]
+    ok, found = cb.comparable("PAPI", "d8.1", 2020, 2021, relative=True, comparison="national")
+    assert ok and [b.year for b in found] == [2021]
+    assert cb.segments("PAPI", "d8.1", list(range(2018, 2025)), relative=True, comparison="national") == [list(range(2018, 2025))]
+    assert cb.segments("PAPI", "d8.1", list(range(2018, 2025)), relative=True) == [[2018, 2019, 2020], [2021, 2022, 2023, 2024]]
+    assert not cb.comparable("PAPI", "total", 2017, 2018, relative=True, comparison="national")[0]
+    assert not cb.comparable("PAPI", "d6", 2020, 2021, relative=True, comparison="national")[0]  # law and order shifts 8 SDs
+    assert cb.comparable("PAPI", "d1.2", 2020, 2021)[0]  # outside the 2021 break's scope
+    with pytest.raises(ValueError, match="comparison must be one of"):
+        cb.comparable("PAPI", "total", 2020, 2021, comparison="regional")
+
+
+def test_scoped_parts_pass_their_scope_to_the_parent(tmp_path, monkeypatch):
+    """A leaf break with a scope reaches its parent with that scope (a part break), not as a full break."""
+    doc = yaml.safe_load(cb.codebook_path().read_text(encoding="utf-8"))
+    doc["breaks"] = [{"index": "PAPI", "indicators": ["d8.2"], "year": 2023, "kind": "discontinuity",
+                      "comparable": {"province": False, "national": True}, "note": "test"}]
+    path = tmp_path / "codebook.yml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(cb, "codebook_path", lambda: path)
+    found = [b for b in cb.breaks("PAPI", "d8") if b.year == 2023]
+    assert len(found) == 1 and found[0].kind == "part" and not found[0].comparable and found[0].comparable_national
+    assert "not comparable between provinces" in found[0].scope_text()
+
+
+@pytest.mark.parametrize("scope", [{"province": False}, {"province": False, "national": "yes"}, "sometimes"])
+def test_a_malformed_scope_is_a_clear_error(tmp_path, scope):
+    doc = yaml.safe_load(cb.codebook_path().read_text(encoding="utf-8"))
+    doc["breaks"].append({"index": "PAPI", "indicators": ["d8.2"], "year": 2023, "kind": "discontinuity", "comparable": scope})
+    path = tmp_path / "codebook.yml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        cb.parse_codebook(path)
+    assert str(path) in str(err.value) and "breaks[" in str(err.value)

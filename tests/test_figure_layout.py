@@ -94,10 +94,14 @@ def test_robust_line_is_theil_sen_written_out_and_resists_one_outlier():
     assert abs(slope - (-0.5)) < abs(np.polyfit(x, y, 1)[0] - (-0.5))  # least squares follows the outlier
     fig, ax = plt.subplots()
     rel = pd.Series("official", index=x.index)
-    provenance_scatter(ax, x, y, rel, rel)
-    (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "Theil-Sen line"]
+    kind = provenance_scatter(ax, x, y, rel, rel)
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("Theil-Sen line, descriptive")]
     (x0, x1), (y0, y1) = line.get_xdata(), line.get_ydata()
-    assert (y1 - y0) / (x1 - x0) == pytest.approx(slope)
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(slope) and kind.attrs["theil_sen_slope"] == pytest.approx(slope)
+    # Kendall's tau, the Theil-Sen slope's companion, written out: (concordant - discordant) / pairs (no ties here)
+    sx, sy = np.sign(x.to_numpy()[j] - x.to_numpy()[i]), np.sign(y.to_numpy()[j] - y.to_numpy()[i])
+    assert kind.attrs["kendall_tau"] == pytest.approx((sx * sy).sum() / len(i)) and kind.attrs["n"] == len(x)
+    assert f"Kendall's τ {kind.attrs['kendall_tau']:+.2f}" in line.get_label()
     fig, ax = plt.subplots()
     provenance_scatter(ax, x, y, rel, rel, line=None)
     assert not ax.get_lines()

@@ -35,15 +35,23 @@ def test_online_services_for_a_province_without_local_events(tmp_path, monkeypat
     assert "PAPI:d8.2 step 2019->2020 vs earlier mean step (described, not tested)" in text
 
 
-def test_online_services_fits_nothing_across_the_2021_reshuffle_even_when_asked(tmp_path, monkeypatch):
-    """min_pre_years = 2 is a user's explicit choice, but since the 2021 reshuffle is a recorded break every
-    PAPI window around 2020 ends in 2020 (one post-year): nothing is fitted, each reason names the break,
-    and the step into 2020 is still described. (The fit itself is checked in tests/test_stats.py.)"""
+def test_online_services_with_two_pre_years_fits_national_means_across_2021_with_the_caveat(tmp_path, monkeypatch):
+    """min_pre_years = 2 is a user's explicit choice. PAPI's 2021 break is scoped to province comparisons, so
+    the national means of the five sub-dimensions without a break of their own run 2018-2024 and are fitted,
+    with the 2021 caveat printed in full and Holm across every term; the three series cut by a break that
+    reaches national levels are not fitted and their reasons name it; the step into 2020 is still described.
+    (The fit itself is checked in tests/test_stats.py.)"""
     text = run(tmp_path, monkeypatch, "05_online_services.ipynb", min_pre_years=2)
-    assert "indicators fitted: 0" in text and "PAPI:d8.2 step 2019->2020 vs earlier mean step (described, not tested)" in text
+    assert "indicators fitted: 5" in text and "PAPI:d8.2 step 2019->2020 vs earlier mean step (described, not tested)" in text
+    assert "caveat for the national means across 2021 (discontinuity): The provinces change places" in text
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
-    assert all("2021 discontinuity" in reason for reason in results["reasons"].values())
-    assert all(window[-1] <= 2020 for window in results["windows"].values() if window)
+    fitted = {v for v, reason in results["reasons"].items() if not reason}
+    assert fitted == {"PAPI:d8.1", "PAPI:d8.2", "PAPI:d5.1", "PAPI:d5.3", "PAPI:d5.4"}
+    assert all(results["windows"][v] == list(range(2018, 2025)) for v in fitted)
+    reasons = results["reasons"]
+    assert "2021 composition" in reasons["PAPI:d5"] and "2019 composition" in reasons["PAPI:d8"] and "2020 discontinuity" in reasons["PAPI:d8.3"]
+    terms = [r for r in results["its"] if r.get("p") is not None]
+    assert len(terms) == 15 and all(r["p_holm"] >= r["p"] for r in terms)
 
 
 def test_online_trends_prose_changes_with_the_numbers(tmp_path, monkeypatch):

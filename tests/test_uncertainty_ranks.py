@@ -149,3 +149,43 @@ def test_rank_intervals_are_seeded_and_refuse_missing_standard_errors():
     assert (tight["rank_low"] == tight["rank"]).all() and (tight["rank_high"] == tight["rank"]).all()
     with pytest.raises(DataError, match="positive standard error"):
         rank_intervals(x, pd.Series([0.5, np.nan, 0.5, 0.5]))
+
+
+def test_years_without_published_ses_use_one_pooled_se(own):
+    """2024 has no published SEs: every province is judged with the median 2019 SE of the total (from the
+    uncertainty table, not through own_se), rescaled 80 -> 80; d8 in 2016 does not exist, and a 60-point
+    year rescales the median by 60/80."""
+    from analysis.stats.uncertainty import year_se
+
+    u = load_table("uncertainty")
+    med = u[(u["indicator"] == "total") & (u["year"] == 2019)]["se"].median()
+    g = year_se(own, 2024, "total")
+    assert (g["se_source"] == "pooled").all() and g["se"].to_numpy() == pytest.approx(np.full(len(g), med), rel=1e-12)
+    assert year_se(own, 2016, "total")["se"].to_numpy() == pytest.approx(np.full(63, med * 60 / 80), rel=1e-12)
+    assert (year_se(own, 2019, "total")["se_source"] == "published").all()
+
+
+def test_a_pooled_rank_interval_recomputed_by_an_independent_simulation(own):
+    """Thái Nguyên 2024 (4th): with one SE s for all, the differences e_j - e_i have covariance
+    s^2 (I + J); scipy's multivariate normal gives the critical value, counting gives the interval. With
+    each province's 2019 SE carried instead it was [1, 43]; with the pooled SE it is [1, 15]."""
+    r = papi_rank_intervals(own, 2024)
+    assert (r["se_source"] == "pooled").all()
+    code = r.index[r["province"] == "Thái Nguyên"][0]
+    x, s = r["value"].to_numpy(), float(r["se"].iloc[0])
+    i = r.index.get_loc(code)
+    others = np.arange(len(x)) != i
+    k = int(others.sum())
+    cov = s**2 * (np.eye(k) + np.ones((k, k)))
+    d = stats.multivariate_normal(mean=np.zeros(k), cov=cov).rvs(size=100_000, random_state=np.random.RandomState(11))
+    c = np.quantile(np.abs(d).max(axis=1) / (s * np.sqrt(2)), 0.95)
+    mine = r.loc[code]
+    assert mine["critical_value"] == pytest.approx(c, abs=0.03)
+    diff = x[others] - x[i]
+
+    def interval(crit):
+        return 1 + (diff - crit * s * np.sqrt(2) > 0).sum(), len(x) - (diff + crit * s * np.sqrt(2) < 0).sum()
+
+    (lo_wide, hi_wide), (lo_tight, hi_tight) = interval(c + 0.03), interval(c - 0.03)  # Monte Carlo slack of the two critical values
+    assert lo_wide <= mine["rank_low"] <= lo_tight and hi_tight <= mine["rank_high"] <= hi_wide
+    assert (mine["rank"], mine["rank_low"], mine["rank_high"]) == (4, 1, 15)

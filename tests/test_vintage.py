@@ -174,7 +174,8 @@ def test_derived_rows_carry_their_caveat_and_merged_units_are_smoother(panel):
     from analysis.panel.vintage import derived_caveat
 
     d = to_2025(_papi(panel, indicator="total"), load_table("provinces"))
-    assert d.attrs["caveat"] == derived_caveat("en") and "no standard error" in d.attrs["caveat"] and "adult" in d.attrs["caveat"]
+    assert d.attrs["caveat"] == derived_caveat("en") and "standard error only" in d.attrs["caveat"] and "adult" in d.attrs["caveat"]
+    assert d["se"].isna().all() and (d["weight_basis"] == "GSO 2020 average population (all ages)").all()  # no SE given: none made up
     vi = derived_caveat("vi")
     assert "sai số chuẩn" in vi and "Tổng cục Thống kê" in vi and "n_merged" not in vi
     merged, single = d.loc[d["n_merged"] > 1, "value"], d.loc[d["n_merged"] == 1, "value"]
@@ -188,6 +189,58 @@ def test_ranks_and_counts_are_not_averaged(panel):
     assert len(ranks) == 63 and to_2025(ranks, provinces).empty
     counts = p[(p["index"] == "ONLINE_SERVICES") & p["indicator"].str.endswith("_count")]
     assert len(counts) and to_2025(counts.drop_duplicates(["province_code", "year", "indicator", "date"]), provinces).empty
+
+
+def test_to_2025_standard_error_of_a_weighted_mean(panel):
+    """PAPI 2019 totals with the published SEs: sqrt(sum w_i^2 se_i^2) / sum w_i over the merged provinces,
+    recomputed by a plain loop from the uncertainty table; a merged province one of whose parts has no SE
+    gets none."""
+    provinces = load_table("provinces")
+    rows = _papi(panel, 2019, "total")
+    u = load_table("uncertainty")
+    se = u[(u["indicator"] == "total") & (u["year"] == 2019)][["province_code", "year", "index", "indicator", "se"]]
+    d = to_2025(rows, provinces, se=se.assign(se_source="published")).set_index("province_code")
+    old = provinces[provinces["vintage"] == "gso-2008"].set_index("province_code")
+    s = se.set_index("province_code")["se"]
+    for new, g in old.groupby("code_2025"):
+        w = g["population_2020"].astype(float).to_numpy()
+        expected = float(np.sqrt(np.sum(w**2 * s[g.index].to_numpy() ** 2)) / np.sum(w))
+        assert d.at[new, "se"] == pytest.approx(expected, rel=1e-12) and d.at[new, "se_basis"] == "published"
+    merged = d[d["n_merged"] > 1]
+    assert (merged["se"] < merged["se"].max()).any() and len(d) == 34
+    partial = to_2025(rows, provinces, se=se[se["province_code"] != "24"]).set_index("province_code")
+    assert np.isnan(partial.at["24", "se"]) and partial.at["24", "se_basis"] == "" and partial["se"].notna().sum() == 33
+
+
+def test_to_2025_derives_only_indices_with_a_sensible_weight(panel):
+    """PAPI (a mean over residents) by population; PCI (firms), online-service shares (dossiers), DTI (a
+    government's score) not at all, each with its reason in attrs and in both languages; a researcher's own
+    index only when the caller names its weight."""
+    from analysis.messages import t
+    from analysis.panel.vintage import NOT_DERIVED, not_derived_reason
+
+    provinces = load_table("provinces")
+    p = in_63(panel)
+    rows = p[(p["year"] == 2019) & (p["indicator"] == "total") & (p["date"] == "") & p["index"].isin(["PAPI", "PCI"])]
+    d = to_2025(rows, provinces)
+    assert set(d["index"]) == {"PAPI"} and len(d) == 34 and "firms" in d.attrs["not_derived"]["PCI"]
+    assert d.attrs["weights"] == {"PAPI": "GSO 2020 average population (all ages)"}
+    dti = p[(p["index"] == "DTI") & (p["year"] == 2022) & (p["date"] == "")]
+    out = to_2025(dti[~dti["indicator"].str.endswith("_rank")], provinces)
+    assert len(dti) > 63 and out.empty and "government" in out.attrs["not_derived"]["DTI"]
+    assert {"province_code", "province", "value", "reliability", "n_merged", "n_with_value", "se"} <= set(out.columns)  # 07's columns
+    online = p[(p["index"] == "ONLINE_SERVICES") & p["indicator"].str.contains("share")].drop_duplicates(["province_code", "year", "indicator", "date"])
+    assert to_2025(online, provinces).empty and "dossiers" in to_2025(online, provinces).attrs["not_derived"]["ONLINE_SERVICES"]
+    mine = _papi(panel, 2024, "d8").assign(index="MY_SURVEY")
+    assert to_2025(mine, provinces).empty and "MY_SURVEY" in to_2025(mine, provinces).attrs["not_derived"]
+    ours = to_2025(mine, provinces, weights={"MY_SURVEY": "population"})
+    assert ours["value"].to_numpy() == pytest.approx(to_2025(_papi(panel, 2024, "d8"), provinces)["value"].to_numpy(), rel=1e-12)
+    with pytest.raises(DataError, match="unknown weight"):
+        to_2025(mine, provinces, weights={"MY_SURVEY": "firms"})
+    for msgid in set(NOT_DERIVED.values()) | {"stats.derived_2025.not_derived.unknown"}:
+        for lang in ("vi", "en"):
+            assert t(msgid, lang, index="X").strip()
+    assert "DTI" not in not_derived_reason("DTI", "vi") and "doanh nghiệp" in not_derived_reason("PCI", "vi")
 
 
 # ---- consumers of the 63 never see a 2025 code --------------------------------------------------------

@@ -11,7 +11,10 @@ pushed away from its point gets a thin leader line. Box sizes are the rendered s
 `layout_problems` is the check every saved figure goes through (`analysis.notebook.save_figure`): it
 measures the *rendered* boxes of every text and legend and reports overlaps, text outside the figure and
 legends over data points. `provenance_scatter` draws a robust (Theil-Sen) line where a line is wanted:
-least squares follows one outlying province (Lai Châu at 7.07 in notebook 09)."""
+least squares follows one outlying province (Lai Châu at 7.07 in notebook 09). The line is descriptive
+(its legend says so) and comes with its natural companion, Kendall's tau (the Theil-Sen slope is the median
+of the pairwise slopes whose signs Kendall's tau counts), returned for the caller to print. Robust to one
+outlier is not robust to a few: with three provinces outside the bunch it still moves."""
 
 from __future__ import annotations
 
@@ -97,8 +100,10 @@ def provenance_scatter(ax: Any, x: pd.Series, y: pd.Series, rel_x: pd.Series, re
                        fontsize: float = 6.0, line: str | None = "theil_sen") -> pd.Series:
     """Scatter of the complete pairs, each point marked by its weakest provenance (see provenance.MARKERS),
     a legend of the kinds present, every point labelled when `labels` is given, and a robust Theil-Sen line
-    (`line=None`: none; a least-squares line is not offered, being pulled by a single extreme province).
-    Show a rank correlation beside it. Returns the kind of each plotted point."""
+    (`line=None`: none; a least-squares line is not offered, being pulled by a single extreme province),
+    labelled as descriptive with Kendall's tau. Returns the kind of each plotted point; its `attrs` hold n
+    and, with the line, `theil_sen_slope`, `theil_sen_intercept`, `kendall_tau` (tau-b) and `kendall_p`
+    (unadjusted: a caller testing several pairs adjusts them), for the caller to print beside the figure."""
     if line not in LINES:
         raise ValueError(f"line must be one of {LINES}, not {line!r}")
     ok = x.notna() & y.notna()
@@ -117,9 +122,15 @@ def provenance_scatter(ax: Any, x: pd.Series, y: pd.Series, rel_x: pd.Series, re
     ax.set_xlim(x.min() - pad_x, x.max() + pad_x)
     ax.set_ylim(y.min() - pad_y, y.max() + pad_y)
     fit = robust_line(x, y) if line == "theil_sen" else None
+    kind.attrs["n"] = int(len(x))
     if fit is not None:
+        from scipy.stats import kendalltau
+
+        tau = kendalltau(x.astype(float), y.astype(float))
+        kind.attrs.update(theil_sen_slope=fit[0], theil_sen_intercept=fit[1], kendall_tau=float(tau.statistic), kendall_p=float(tau.pvalue))
         xx = np.array([x.min(), x.max()], dtype=float)
-        ax.plot(xx, fit[1] + fit[0] * xx, color="#c0392b", lw=0.8, zorder=2, label="Theil-Sen line")
+        ax.plot(xx, fit[1] + fit[0] * xx, color="#c0392b", lw=0.8, zorder=2,
+                label=f"Theil-Sen line, descriptive (Kendall's τ {float(tau.statistic):+.2f})")
     if labels is not None:
         label_points(ax, x, y, labels[ok], fontsize)
     if seen - {MARKERS["official"]["label"]}:  # say what the marks mean whenever a point is not the publisher's

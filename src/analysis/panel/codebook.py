@@ -29,6 +29,15 @@ BREAK_KINDS = {"method", "source", "discontinuity", "scale", "composition", "par
 INDEX_KEYS = {"label_vi", "label_en", "publisher", "ranked", "computed_ranks", "zero_is_missing", "closed", "year_to_date"}
 INDICATOR_KEYS = {"label_vi", "label_en", "unit", "scale", "parts", "years", "meaning_changes"}
 BREAK_KEYS = {"index", "indicators", "year", "kind", "comparable", "note"}
+COMPARISONS = {
+    "province": "a province against itself or against other provinces across the years: a card's change, ranks, "
+                "within-year z-scores, a province's trend, within-province (fixed-effects) models",
+    "national": "a national aggregate across the years: the yearly mean over provinces",
+}
+"""The kinds of comparison a break can be scoped to. A break may leave one comparable and not the other:
+PAPI 2021 reorders the provinces (province comparisons break) while the evidence says nothing against the
+national mean (a caveat). In the codebook source `comparable` is true/false (every kind alike) or a mapping
+`{province: false, national: true}`; callers ask `comparable(..., comparison=...)` for the kind they make."""
 
 
 RANKING_RELIABILITY = {"official", "compiled"}
@@ -46,7 +55,9 @@ MIN_QUARTILE_N = 4
 @dataclass(frozen=True)
 class Break:
     """A point where a series changes: values in years before `year` and from `year` on differ in what
-    they measure (`comparable` False) or in a documented way readers must be told about (True)."""
+    they measure (`comparable` False) or in a documented way readers must be told about (True).
+    `comparable` answers for province comparisons (what every caller asked before breaks had a scope),
+    `comparable_national` for national aggregates (`COMPARISONS`); they differ only where the codebook says so."""
 
     index: str
     indicator: str
@@ -54,6 +65,27 @@ class Break:
     kind: str
     comparable: bool
     note: str
+    comparable_national: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.comparable_national is None:
+            object.__setattr__(self, "comparable_national", self.comparable)
+
+    def comparable_for(self, comparison: str = "province") -> bool:
+        """Whether values on either side may be compared in a comparison of this kind (`COMPARISONS`)."""
+        if comparison not in COMPARISONS:
+            raise ValueError(f"comparison must be one of {sorted(COMPARISONS)}, not {comparison!r}")
+        return bool(self.comparable if comparison == "province" else self.comparable_national)
+
+    def scope_text(self) -> str:
+        """'' for a break that blocks nothing, ' (not comparable)' for one that blocks every kind, and the
+        scope where the kinds differ."""
+        if self.comparable and self.comparable_national:
+            return ""
+        if not self.comparable and not self.comparable_national:
+            return " (not comparable)"
+        return " (not comparable between provinces; national levels comparable with this caveat)" if not self.comparable \
+            else " (comparable between provinces; national levels not comparable)"
 
 
 @dataclass(eq=False)
@@ -143,14 +175,24 @@ def parse_codebook(path: Path) -> Codebook:
         entry = _check_keys(entry, BREAK_KEYS, f"breaks[{i}]", path)
         if entry.get("index") not in indices:
             raise DataError("break names an unknown index", file=path, column=f"breaks[{i}].index", value=entry.get("index"))
-        if entry.get("kind") not in BREAK_KINDS or not isinstance(entry.get("year"), int) or not isinstance(entry.get("comparable"), bool):
-            raise DataError("a break needs year (int), kind and comparable (true/false)", file=path, column=f"breaks[{i}]", value=entry)
+        scope = entry.get("comparable")
+        if isinstance(scope, dict):
+            if set(scope) != set(COMPARISONS) or not all(isinstance(v, bool) for v in scope.values()):
+                raise DataError(f"a scoped `comparable` gives true/false for each of {sorted(COMPARISONS)}", file=path,
+                                column=f"breaks[{i}].comparable", value=scope)
+        elif not isinstance(scope, bool):
+            scope = None
+        if entry.get("kind") not in BREAK_KINDS or not isinstance(entry.get("year"), int) or scope is None:
+            raise DataError("a break needs year (int), kind and comparable (true/false, or one per kind of comparison)",
+                            file=path, column=f"breaks[{i}]", value=entry)
         targets = entry.get("indicators", "all")
         if targets != "all":
             bad = [t for t in targets if (entry["index"], t) not in indicators]
             if bad:
                 raise DataError("break names an unknown indicator", file=path, column=f"breaks[{i}].indicators", value=bad[0])
-        breaks.append(entry | {"indicators": targets, "note": str(entry.get("note", ""))})
+        province, national = (scope["province"], scope["national"]) if isinstance(scope, dict) else (scope, scope)
+        breaks.append(entry | {"indicators": targets, "note": str(entry.get("note", "")), "comparable": province,
+                               "comparable_national": national})
     return Codebook(path, indices, indicators, breaks)
 
 
@@ -302,50 +344,55 @@ def _derived_breaks(index: str, indicator: str) -> list[Break]:
 def breaks(index: str, indicator: str) -> tuple[Break, ...]:
     """Every break of a series, in year order: the explicit ones of the codebook, the scale and composition
     changes its rules imply, and the non-comparable breaks of its parts (kind `part`). A break of a leaf
-    part (a PAPI sub-dimension) breaks its parent too: a dimension whose sub-dimension changed measures
-    something else. A break of a composite part (a dimension inside the PAPI total) is a documented caveat
-    for the parent, not a break: the headline index stays comparable within its method version, as its
-    publisher compares it."""
+    part (a PAPI sub-dimension) breaks its parent too, with the same scope: a dimension whose sub-dimension
+    changed measures something else. A break of a composite part (a dimension inside the PAPI total) is a
+    documented caveat for the parent, not a break: the headline index stays comparable within its method
+    version, as its publisher compares it. An explicit entry that names the parent itself is not repeated
+    through its parts."""
     return _breaks(load_codebook(), index, indicator)
 
 
 @lru_cache(maxsize=1024)
 def _breaks(cb: Codebook, index: str, indicator: str) -> tuple[Break, ...]:
     out = list(_derived_breaks(index, indicator))
+    own = set()
     for b in cb.explicit_breaks:
         if b["index"] == index and (b["indicators"] == "all" or indicator in b["indicators"]):
-            out.append(Break(index, indicator, b["year"], b["kind"], b["comparable"], b["note"]))
+            out.append(Break(index, indicator, b["year"], b["kind"], b["comparable"], b["note"], b["comparable_national"]))
+            own.add((b["year"], b["note"]))
     info = indicator_info(index, indicator) or {}
-    # a break recorded for every indicator of the index already applies to this one: not again through each part
-    index_wide = {(b["year"], b["note"]) for b in cb.explicit_breaks if b["index"] == index and b["indicators"] == "all"}
     for part in dict.fromkeys(p for year_parts in (info.get("parts") or {}).values() for p in year_parts):
         composite = "parts" in (indicator_info(index, part) or {})
         for b in breaks(index, part):
-            if (b.year, b.note) in index_wide:
+            if (b.year, b.note) in own:  # the same entry already applies to this indicator itself
                 continue
-            if b.kind in ("discontinuity", "composition", "part") and not b.comparable:
-                out.append(Break(index, indicator, b.year, "part", composite, f"{part}: {b.note}"))
+            if b.kind in ("discontinuity", "composition", "part") and not (b.comparable and b.comparable_national):
+                out.append(Break(index, indicator, b.year, "part", composite or b.comparable, f"{part}: {b.note}",
+                                 composite or b.comparable_national))
     unique = {(b.year, b.kind, b.note): b for b in out}
     return tuple(sorted(unique.values(), key=lambda b: (b.year, b.kind, b.note)))
 
 
-def comparable(index: str, indicator: str, year_a: int, year_b: int, relative: bool = False) -> tuple[bool, list[Break]]:
-    """Whether values of one series in two years may be compared, and the breaks between them.
+def comparable(index: str, indicator: str, year_a: int, year_b: int, relative: bool = False,
+               comparison: str = "province") -> tuple[bool, list[Break]]:
+    """Whether values of one series in two years may be compared in a comparison of kind `comparison`
+    (`COMPARISONS`: 'province', the default, or 'national'), and the breaks between them.
 
-    Every non-comparable break in (min, max] makes them not comparable, except that with `relative=True`
-    (ranks, within-year z-scores, shares of the maximum) a pure change of scale is handled. Comparable
-    breaks (a documented source switch) are returned so the output can say so."""
+    Every break in (min, max] not comparable for that kind makes them not comparable, except that with
+    `relative=True` (ranks, within-year z-scores, shares of the maximum) a pure change of scale is handled.
+    The other breaks (a documented source switch; for a national mean, PAPI's 2021 reordering of provinces)
+    are returned so the output can state them as caveats."""
     lo, hi = sorted((int(year_a), int(year_b)))
     between = [b for b in breaks(index, indicator) if lo < b.year <= hi]
-    blocking = [b for b in between if not b.comparable and not (relative and b.kind == "scale")]
+    blocking = [b for b in between if not b.comparable_for(comparison) and not (relative and b.kind == "scale")]
     return not blocking, between
 
 
-def segments(index: str, indicator: str, years: list[int], relative: bool = False) -> list[list[int]]:
-    """Split sorted `years` into runs within which every pair of years is comparable."""
+def segments(index: str, indicator: str, years: list[int], relative: bool = False, comparison: str = "province") -> list[list[int]]:
+    """Split sorted `years` into runs within which every pair of years is comparable (for `comparison`)."""
     out: list[list[int]] = []
     for year in sorted(set(int(y) for y in years)):
-        if out and comparable(index, indicator, out[-1][0], year, relative)[0]:
+        if out and comparable(index, indicator, out[-1][0], year, relative, comparison)[0]:
             out[-1].append(year)
         else:
             out.append([year])
@@ -423,7 +470,7 @@ def build_codebook(panel: pd.DataFrame) -> pd.DataFrame:
             "method_versions": ", ".join(sorted(v for v in g["method_version"].dropna().unique() if v)),
             "reliability": ", ".join(sorted(g["reliability"].unique())),
             "meaning_changes": info.get("meaning_changes", ""),
-            "breaks": "; ".join(f"{b.year} {b.kind}{'' if b.comparable else ' (not comparable)'}: {b.note}" for b in found),
+            "breaks": "; ".join(f"{b.year} {b.kind}{b.scope_text()}: {b.note}" for b in found),
             "in_codebook_source": bool(info) or indicator.endswith("_rank"),
         })
     return pd.DataFrame(rows)

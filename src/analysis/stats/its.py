@@ -19,9 +19,12 @@ the switch to the compiled files): `CONFOUNDED` names those, and p-values are ad
 every term of every indicator fitted together (`adjust`). Nothing here is a causal effect.
 
 The series is the share of the maximum (a pure rescale, such as PAPI d8.1 going from 5 to 3.33 points in
-2019, then changes nothing), and only over years the codebook says are comparable with the break year:
-`comparable_window` drops every year across a composition change or a discontinuity, and if fewer than
-`min_pre` pre-years or `min_post` post-years remain, nothing is estimated and the reason is returned."""
+2019, then changes nothing), and only over years the codebook says are comparable with the break year *for a
+national mean* (`codebook.comparable(..., comparison="national")`): `comparable_window` drops every year
+across a composition change or a discontinuity that reaches national levels, and if fewer than `min_pre`
+pre-years or `min_post` post-years remain, nothing is estimated and the reason is returned. A break scoped
+to province comparisons only (PAPI 2021: the provinces change places, the evidence says nothing against the
+national level) stays inside the window as a caveat the output prints."""
 
 from __future__ import annotations
 
@@ -38,16 +41,19 @@ MIN_PRE = 3
 CONFOUNDED = {2020: "Decree 45/2020, COVID-19 distancing and (PAPI) the switch from official workbooks to compiled files"}
 
 
+COMPARISON = "national"  # the ITS compares yearly national means
+
+
 def comparable_window(index: str, indicator: str, years: list[int], break_year: int) -> tuple[list[int], list]:
-    """The years of `years` comparable (on a relative scale) with `break_year`, and the breaks that cut
-    the others off."""
-    segs = codebook.segments(index, indicator, years, relative=True)
+    """The years of `years` whose national means (on the share of the maximum) are comparable with
+    `break_year`'s, and the breaks that cut the others off."""
+    segs = codebook.segments(index, indicator, years, relative=True, comparison=COMPARISON)
     mine = next((s for s in segs if break_year in s), [])
     cut = []
     for y in sorted(years):
         if y not in mine:
-            ok, found = codebook.comparable(index, indicator, y, break_year, relative=True)
-            cut += [b for b in found if not b.comparable and b.kind != "scale" and b not in cut]
+            ok, found = codebook.comparable(index, indicator, y, break_year, relative=True, comparison=COMPARISON)
+            cut += [b for b in found if not b.comparable_for(COMPARISON) and b.kind != "scale" and b not in cut]
     return mine, cut
 
 
@@ -86,9 +92,9 @@ def interrupted(s: pd.DataFrame, index: str, indicator: str, break_year: int, ye
                 min_pre: int = MIN_PRE, min_post: int = 2, alpha: float = 0.05, balanced: bool = True) -> dict:
     """The whole ITS for one indicator: comparable window, yearly means, and the segmented fit, or the
     reason it is not estimated. Always returns the yearly means it used, so the figure shows the data,
-    and the documented (comparable) breaks inside the window as caveats: PAPI's switch from the official
-    workbooks to the compiled files falls exactly on 2020, so a level change there is also a change of
-    source."""
+    and the documented breaks inside the window that national means may cross as caveats: PAPI's switch
+    from the official workbooks to the compiled files falls exactly on 2020, so a level change there is also
+    a change of source; PAPI's 2021 reordering of provinces."""
     if min_pre < 2 or min_post < 2:  # fewer points than the segment's parameters: the "trend" would be the step itself
         raise DataError("an interrupted time series needs at least 2 comparable years on each side of the break "
                         "(3 before it by default)", column="min_pre_years" if min_pre < 2 else "min_post_years",
@@ -97,13 +103,13 @@ def interrupted(s: pd.DataFrame, index: str, indicator: str, break_year: int, ye
     window, cut = comparable_window(index, indicator, [y for y in years if y in set(s["year"])], break_year)
     means = yearly_means(s[s["year"].isin(window)], balanced) if window else pd.DataFrame()
     pre, post = [y for y in window if y < break_year], [y for y in window if y >= break_year]
-    caveats = codebook.comparable(index, indicator, window[0], window[-1], relative=True)[1] if window else []
+    caveats = codebook.comparable(index, indicator, window[0], window[-1], relative=True, comparison=COMPARISON)[1] if window else []
     out = {"window": window, "pre_years": pre, "post_years": post, "means": means, "cut_by": cut, "caveats": caveats,
            "coefficients": None, "reason": "", "before_after": before_after(means, break_year)}
     if len(pre) < min_pre or len(post) < min_post:
-        why = "; ".join(f"{b.year} {b.kind}: {b.note}" for b in cut) or "no data"
+        why = "; ".join(f"{b.year} {b.kind}: {b.note}" for b in cut)
         out["reason"] = (f"not estimated: {len(pre)} comparable year(s) before {break_year} and {len(post)} from it "
-                         f"(need {min_pre} and {min_post}); cut by {why}")
+                         f"(need {min_pre} and {min_post})" + (f"; cut by {why}" if why else "" if window else "; no data"))
         return out
     out["coefficients"] = segmented_means(means["mean_share"], break_year, alpha)
     return out

@@ -29,6 +29,7 @@ import statsmodels.formula.api as smf
 from linearmodels.panel import PanelOLS
 from scipy import stats
 
+from ..notebook import SEED
 from ..panel import codebook
 from .common import provenance
 from .correlation import wide
@@ -158,7 +159,7 @@ def _two_way_within(v: pd.Series, entity: pd.Index, year: pd.Index, tol: float =
     return v
 
 
-def shared_error_bias(d: pd.DataFrame, y: str, x: str, se: pd.DataFrame, beta_hat: float) -> dict:
+def shared_error_bias(d: pd.DataFrame, y: str, x: str, se: pd.DataFrame, beta_hat: float, se_multiplier: float = 1.0) -> dict:
     """How far sampling error can move a within-province slope when y and x are means over the same
     respondents (two PAPI dimensions of one province-year). With errors a (in x) and b (in y), independent
     across province-years, the fixed-effects slope tends to
@@ -169,20 +170,110 @@ def shared_error_bias(d: pd.DataFrame, y: str, x: str, se: pd.DataFrame, beta_ha
     S_xx: the mean square of x after removing province-segment and year means (what identifies the slope);
     f: the share of an independent error's variance that survives that (1 - 1/T for an entity seen T times);
     lambda: the reliability of that within variation (attenuation); rho: the correlation of a and b, which
-    the publisher does not give. `se` holds each province's `se_y` and `se_x` (province_code index). Returns
-    lambda, shared, and the slope beta the estimate implies for rho = -1, 0, 1 (None where lambda <= 0: the
-    within variation is no larger than the noise). A statement of size, not a correction: the SEs are PAPI's
-    2019 ones, carried to other years."""
+    the publisher does not give. `se` holds each province's `se_y` and `se_x` (province_code index), scaled by
+    `se_multiplier` (the SEs of the model's years as a multiple of those given). Returns lambda, shared, and
+    the slope beta the estimate implies for rho = -1, 0, 1 (None where lambda <= 0: the within variation is
+    no larger than the noise). A statement of size conditional on the SEs, not a correction: for PAPI they
+    are the 2019 ones, carried to other years (`shared_error_table` varies both unknowns;
+    `reliability_from_autocorrelation` asks the data which noise level fits)."""
     d = _drop_singletons(d)
     ent, yr = d.index.get_level_values("entity"), d.index.get_level_values("year")
     xt = _two_way_within(d[x].astype(float), ent, yr)
     s_xx = float((xt**2).mean())
     t = pd.Series(ent).map(pd.Series(ent).value_counts()).to_numpy(float)
     f = 1 - 1 / t
-    sx = d["province_code"].map(se["se_x"]).to_numpy(float)
-    sy = d["province_code"].map(se["se_y"]).to_numpy(float)
+    sx = se_multiplier * d["province_code"].map(se["se_x"]).to_numpy(float)
+    sy = se_multiplier * d["province_code"].map(se["se_y"]).to_numpy(float)
     lam = float(1 - np.mean(f * sx**2) / s_xx)
     shared = float(np.mean(f * sx * sy) / s_xx)
     implied = {rho: ((beta_hat - rho * shared) / lam if lam > 0 else None) for rho in (-1, 0, 1)}
     return {"reliability": lam, "shared_per_rho": shared, "beta_if_rho_minus_1": implied[-1], "beta_if_rho_0": implied[0],
-            "beta_if_rho_1": implied[1], "within_sd_x": float(np.sqrt(s_xx)), "rms_se_x": float(np.sqrt(np.mean(sx**2))), "n_obs": len(d)}
+            "beta_if_rho_1": implied[1], "within_sd_x": float(np.sqrt(s_xx)), "rms_se_x": float(np.sqrt(np.mean(sx**2))), "n_obs": len(d),
+            "se_multiplier": se_multiplier}
+
+
+def shared_error_table(d: pd.DataFrame, y: str, x: str, se: pd.DataFrame, beta_hat: float,
+                       multipliers: tuple[float, ...] = (0.5, 0.75, 1.0), rhos: tuple[float, ...] = (-1.0, 0.0, 1.0)) -> pd.DataFrame:
+    """The slope `shared_error_bias` implies over a grid of the two unknowns: the SEs of the model's years
+    as a multiple of the given ones (rows) and the correlation of the two errors (columns `rho=...`), with
+    the reliability of the within variation of x per row. None where the noise would exceed the variation."""
+    rows = []
+    for m in multipliers:
+        r = shared_error_bias(d, y, x, se, beta_hat, m)
+        lam, shared = r["reliability"], r["shared_per_rho"]
+        rows.append({"se_multiplier": m, "reliability": lam,
+                     **{f"rho={rho:+.2f}": ((beta_hat - rho * shared) / lam if lam > 0 else None) for rho in rhos}})
+    return pd.DataFrame(rows).set_index("se_multiplier")
+
+
+def _within_operator(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The matrix that removes entity and year means (the residual maker of entity and year dummies, as
+    the fixed-effects estimator sees x), and the positions of consecutive years within an entity."""
+    d = _drop_singletons(d)
+    ent = pd.Categorical(d.index.get_level_values("entity"))
+    yr = pd.Categorical(d.index.get_level_values("year"))
+    dummies = np.column_stack([np.eye(len(ent.categories))[ent.codes], np.eye(len(yr.categories))[yr.codes]])
+    resid = np.eye(len(d)) - dummies @ np.linalg.pinv(dummies)
+    years = np.asarray(d.index.get_level_values("year"), int)
+    codes = ent.codes
+    order = np.lexsort((years, codes))
+    a, b = order[:-1], order[1:]
+    consecutive = (codes[a] == codes[b]) & (years[b] - years[a] == 1)
+    return resid, a[consecutive], b[consecutive]
+
+
+def within_lag1(d: pd.DataFrame, x: str) -> float:
+    """Lag-1 autocorrelation of x after province-segment and year means are removed (the variation a
+    fixed-effects slope rests on), over consecutive years of one entity. Pure noise gives about
+    -1 / (T - 1) (-0.33 for four years): removing an entity's mean makes its deviations sum to zero; a
+    signal that persists from year to year pulls it up."""
+    resid, a, b = _within_operator(d)
+    v = resid @ _drop_singletons(d)[x].to_numpy(float)
+    return float(np.corrcoef(v[a], v[b])[0, 1])
+
+
+def reliability_from_autocorrelation(d: pd.DataFrame, x: str, reliabilities: np.ndarray | None = None, draws: int = 2000,
+                                     seed: int = SEED) -> pd.DataFrame:
+    """What within-province reliability of x the data's own persistence allows. For each reliability
+    lambda (the share of x's within variation that is signal, the rest independent sampling noise) and two
+    kinds of signal that persist (a random walk within each province, or a province's own linear trend),
+    simulate x on the model's entities and years, remove entity and year means, and compute `within_lag1`:
+    its mean and central 95% range over `draws`. `attrs["observed"]` holds the data's value and
+    `attrs["consistent"]`, per signal, the reliabilities whose 95% range contains it. The check assumes the
+    signal persists; a signal that itself jumps from year to year would look like noise."""
+    reliabilities = np.round(np.arange(0.05, 1.0, 0.05), 2) if reliabilities is None else np.asarray(reliabilities, float)
+    resid, a, b = _within_operator(d)
+    dd = _drop_singletons(d)
+    codes = pd.Categorical(dd.index.get_level_values("entity")).codes
+    years = np.asarray(dd.index.get_level_values("year"), float)
+    n_ent = codes.max() + 1
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((years, codes))
+
+    def demeaned_unit(z: np.ndarray) -> np.ndarray:
+        v = z @ resid.T
+        return v / v.std(axis=1, keepdims=True)
+
+    noise = demeaned_unit(rng.standard_normal((draws, len(dd))))
+    walk = np.empty((draws, len(dd)))
+    steps = rng.standard_normal((draws, len(dd)))
+    walk[:, order] = steps[:, order]
+    for k in range(1, len(order)):  # cumulative sum within each entity, in year order
+        i, j = order[k - 1], order[k]
+        if codes[i] == codes[j]:
+            walk[:, j] += walk[:, i]
+    slope = rng.standard_normal((draws, n_ent))[:, codes] * (years - years.mean())
+    signals = {"random walk": demeaned_unit(walk), "trend": demeaned_unit(slope)}
+    rows = []
+    for name, sig in signals.items():
+        for lam in reliabilities:
+            v = np.sqrt(lam) * sig + np.sqrt(1 - lam) * noise
+            va, vb = v[:, a] - v[:, a].mean(axis=1, keepdims=True), v[:, b] - v[:, b].mean(axis=1, keepdims=True)
+            r1 = (va * vb).sum(axis=1) / np.sqrt((va**2).sum(axis=1) * (vb**2).sum(axis=1))
+            rows.append({"signal": name, "reliability": float(lam), "lag1_mean": float(r1.mean()),
+                         "lag1_low": float(np.quantile(r1, 0.025)), "lag1_high": float(np.quantile(r1, 0.975))})
+    out = pd.DataFrame(rows)
+    obs = within_lag1(d, x)
+    ok = out[(out["lag1_low"] <= obs) & (obs <= out["lag1_high"])]
+    out.attrs.update(observed=obs, consistent={k: sorted(g["reliability"]) for k, g in ok.groupby("signal")})
+    return out

@@ -12,6 +12,9 @@ surely ahead of i, those whose difference is surely negative surely behind, so
 with probability at least `level` (a *marginal* interval: for one province at a time, the question a
 province's card asks). With `simultaneous=True` the differences are covered for all pairs at once, so the
 intervals of all provinces hold together (the question of a league table read as a whole); they are wider.
+Both are the *single-step* versions: one critical value, without the stepwise refinement the paper also
+gives (which drops comparisons already decided and shrinks the intervals), so they are valid and somewhat
+conservative.
 
 The differences' joint distribution is simulated (independent normal estimates, x_j ~ N(theta_j, se_j^2),
 as a survey's provinces are sampled independently): the critical value is the `level` quantile of the
@@ -26,6 +29,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..notebook import SEED
+from .uncertainty import year_se
 
 LEVEL = 0.95
 DRAWS = 10_000
@@ -81,11 +85,12 @@ def rank_intervals(values: pd.Series, se: pd.Series, level: float = LEVEL, simul
 
 def papi_rank_intervals(own: pd.DataFrame, year: int, indicator: str = "total", level: float = LEVEL, simultaneous: bool = False,
                         draws: int = DRAWS, seed: int = SEED) -> pd.DataFrame:
-    """Rank intervals of one PAPI year and indicator among the provinces with a published score, from
-    `stats.uncertainty.own_se` rows (`own`): each province's published SE where there is one, else its
-    carried SE. The result keeps province, `se_source`, `se_year` and `comparable_with_se_year`, so a
-    reader is told when the intervals rest on another year's standard errors (every year but 2019)."""
-    g = own[(own["year"] == int(year)) & (own["indicator"] == indicator)].set_index("province_code")
+    """Single-step rank intervals of one PAPI year and indicator among the provinces with a published
+    score, from `stats.uncertainty.own_se` rows (`own`) through `year_se`: the published SEs in 2019, the
+    one pooled SE (median 2019 SE, rescaled) for every province in any other year. The result keeps
+    province, `se_source`, `se_year` and `comparable_with_se_year`, so a reader is told when the intervals
+    rest on a pooled SE (every year but 2019) and whether a break lies between."""
+    g = year_se(own, year, indicator)
     if g.empty:
         raise DataError(f"no PAPI {indicator} scores with standard errors in {year}", column="year", value=year)
     out = rank_intervals(g["value"], g["se"], level=level, simultaneous=simultaneous, draws=draws, seed=seed)

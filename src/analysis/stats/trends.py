@@ -13,6 +13,8 @@ mean in SDs): they remove a change of scale and the national trend, not a change
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pymannkendall as mk
@@ -22,7 +24,7 @@ from statsmodels.stats.multitest import multipletests
 from ..panel import codebook
 from .common import provenance, series, share_of_max
 
-__all__ = ["ADJUST", "count_trends", "mann_kendall", "percentile_rank", "province_trends", "rank_changes", "resegment", "series",
+__all__ = ["ADJUST", "attainable", "count_trends", "mann_kendall", "percentile_rank", "province_trends", "rank_changes", "resegment", "series",
            "stratified_mann_kendall", "zscores"]
 
 ADJUST = {"bh": "fdr_bh", "holm": "holm", "none": None}
@@ -114,16 +116,60 @@ def resegment(segments: list[list[int]], year: int) -> list[list[int]]:
     return out
 
 
+def attainable(segments: list[list[int]], n_tests: int, alpha: float = 0.05, adjust: str = "bh") -> dict:
+    """What a stratified Mann-Kendall run on these segments can find at all, for a province observed in
+    every year. A segment of n years adds n(n-1)(2n+5)/18 to Var(S) and n(n-1)/2 pairwise slopes to Sen's
+    median, so short segments weigh little; and a test has a smallest p it can ever give, reached when every
+    segment is perfectly monotone in the same direction: (normal approximation with the continuity
+    correction, as `stratified_mann_kendall` computes it) 2 x sf((S_max - 1) / sqrt(Var S)), exactly
+    2 / prod(n_k!) under the permutation distribution (n = 3 alone: 0.33; n = 4: 0.083). When that minimum
+    is above the adjusted threshold, no province can be significant, whatever the data.
+
+    Returns `segments` (years, n, share of Var(S), share of Sen's pairwise slopes), `min_p` (normal, what
+    the test reports), `min_p_exact`, `threshold` (the strictest adjusted threshold over `n_tests`
+    provinces: alpha / n_tests for BH and Holm, alpha unadjusted), and `provinces_needed`: how many
+    provinces would all have to reach `min_p` before the adjustment can flag any (BH flags the k smallest
+    when the k-th is at most k x alpha / n_tests; Holm needs min_p <= alpha / n_tests, so 1 or none).
+    `provinces_needed` is None when even that cannot happen (min_p above alpha)."""
+    if adjust not in ADJUST:
+        raise ValueError(f"adjust must be one of {sorted(ADJUST)}, not {adjust!r}")
+    n = np.array([len(g) for g in segments], float)
+    use = n >= 2
+    var = np.where(use, n * (n - 1) * (2 * n + 5) / 18, 0.0)
+    pairs = np.where(use, n * (n - 1) / 2, 0.0)
+    rows = [{"segment": f"{g[0]}-{g[-1]}" if len(g) > 1 else str(g[0]), "years": len(g),
+             "share_var_s": float(v / var.sum()) if var.sum() else float("nan"),
+             "share_sen_pairs": float(k / pairs.sum()) if pairs.sum() else float("nan")} for g, v, k in zip(segments, var, pairs, strict=True)]
+    if not var.sum():
+        return {"segments": rows, "min_p": float("nan"), "min_p_exact": float("nan"), "threshold": float("nan"), "provinces_needed": None}
+    min_p = float(2 * stats.norm.sf((pairs.sum() - 1) / np.sqrt(var.sum())))
+    min_p_exact = float(min(1.0, 2 / np.prod([math.factorial(int(k)) for k in n[use]])))
+    m = max(int(n_tests), 1)
+    threshold = alpha if ADJUST[adjust] is None else alpha / m
+    if min_p > alpha:
+        needed = None
+    elif adjust == "bh":
+        needed = int(max(1, math.ceil(m * min_p / alpha - 1e-12)))
+    else:
+        needed = 1 if min_p <= threshold else None
+    return {"segments": rows, "min_p": min_p, "min_p_exact": min_p_exact, "threshold": threshold, "provinces_needed": needed}
+
+
 def count_trends(t: pd.DataFrame) -> dict:
     """Counts of one `province_trends` table: provinces tested, significant up and down before and after
-    the adjustment, and the number expected by chance alone at its alpha."""
+    the adjustment, the number expected by chance alone at its alpha, and what the run could find at all
+    (`attainable`: the smallest attainable p, the strictest adjusted threshold and how many provinces would
+    have to reach that minimum together)."""
     tested = t[t["p"].notna()]
     alpha = t.attrs.get("alpha", 0.05)
-    return {"segments": [list(map(int, g)) for g in t.attrs.get("segments", [])], "tested": len(tested),
+    segs = [list(map(int, g)) for g in t.attrs.get("segments", [])]
+    reach = attainable(segs, len(tested), alpha, t.attrs.get("adjust", "bh")) if segs else {}
+    return {"segments": segs, "tested": len(tested),
             "up": int((tested["trend"] == "increasing").sum()), "down": int((tested["trend"] == "decreasing").sum()),
             "up_adjusted": int((tested["trend_adjusted"] == "increasing").sum()),
             "down_adjusted": int((tested["trend_adjusted"] == "decreasing").sum()), "expected_by_chance": alpha * len(tested),
-            "adjust": t.attrs.get("adjust")}
+            "adjust": t.attrs.get("adjust"), "min_attainable_p": reach.get("min_p"), "strictest_threshold": reach.get("threshold"),
+            "provinces_needed": reach.get("provinces_needed"), "segment_shares": reach.get("segments", [])}
 
 
 def percentile_rank(rank: pd.Series, rank_of: pd.Series) -> pd.Series:
