@@ -304,3 +304,34 @@ def test_a_researchers_row_is_never_credited_to_the_publisher(panel, provinces):
     card = build_cards(with_user, provinces, 2022, "PAR_INDEX", codes=["06"])["06"]
     text = render(card, "en")
     assert "99.90" not in text and "my survey" not in text and "79.35" in text
+
+
+def test_official_cards_carry_publishers_values_and_ranks_only(panel, provinces):
+    """Issue 17, items 1 and 2: a researcher's PAR INDEX 2023 row, an index the researcher invented, and a rank
+    column in the researcher's PAPI table. The official Bình Dương card keeps the published PAR INDEX 2020 value
+    (86,93, reported by the press), shows neither user value, and prints no user rank as published."""
+    from analysis.panel.codebook import PUBLISHED_RELIABILITY
+    from analysis.report_card import published_ranks
+
+    base = panel[(panel["province_code"] == "74") & (panel["index"] == "PAR_INDEX") & (panel["indicator"] == "total")].iloc[0]
+    user = pd.DataFrame([base.to_dict() | {"year": 2023, "value": 99.5, "reliability": "user", "source_id": "user_par",
+                                           "rank": pd.NA, "rank_of": pd.NA, "quartile": pd.NA, "source_ref": "my notes"},
+                         base.to_dict() | {"index": "MY_OWN_INDEX", "year": 2024, "value": 5.25, "reliability": "user",
+                                           "source_id": "user_mine", "rank": pd.NA, "rank_of": pd.NA, "quartile": pd.NA}])
+    mixed = pd.concat([panel, user], ignore_index=True)
+    x = load_table("crosschecks")
+    fake = x[x["kind"] == "rank"].iloc[[0]].assign(province_code="74", year=2024, index="PAPI", indicator="total_rank",
+                                                    other_reliability="user", other_value=63.0, other_source_ref="my notes (user)",
+                                                    other_source_id="user_papi")
+    crosschecks = pd.concat([fake, x], ignore_index=True)
+    pub = published_ranks(crosschecks)
+    assert set(x.loc[x["kind"] == "rank", "other_reliability"]) <= PUBLISHED_RELIABILITY | {"user"}
+    assert not pub["source_ref"].str.contains("my notes").any()
+    card = build_card(mixed, provinces, "Bình Dương", 2024, crosschecks=crosschecks)
+    for lang in ("vi", "en"):
+        text = render(card, lang)
+        assert "99,50" not in text and "99.50" not in text and "my notes" not in text, lang
+        assert "MY_OWN_INDEX" not in text and "5,25" not in text and "5.25" not in text, lang
+        assert ("86,93" if lang == "vi" else "86.93") in text, lang
+    assert card.published_rank is None or "my notes" not in str(card.published_rank)
+    assert set(card.others["reliability"]) <= PUBLISHED_RELIABILITY

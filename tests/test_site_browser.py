@@ -21,6 +21,7 @@ from analysis.runner.config import load_config
 from analysis.runner.run import execute
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ANSWER_PARAMS = {"years": [2023, 2024], "draws": 199}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -39,6 +40,10 @@ def site(tmp_path_factory):
         {"notebook": str(paths.project_root() / "notebooks" / "07_maps.ipynb"), "name": "07_maps-vi", "parameters": {"language": "vi"}},
         {"notebook": str(paths.project_root() / "notebooks" / "06_report_card.ipynb"), "name": "card-74-vi",
          "parameters": {"province": "binh duong", "year": 2020}},
+        # the answer box, from other years than the default (the prose must follow them) and few draws (time)
+        {"notebook": str(paths.project_root() / "notebooks" / "10_online_services_trends.ipynb"), "parameters": ANSWER_PARAMS},
+        {"notebook": str(paths.project_root() / "notebooks" / "10_online_services_trends.ipynb"), "name": "10_online_services_trends-vi",
+         "parameters": ANSWER_PARAMS | {"language": "vi"}},
     ]}))
     run_dir, manifest = execute(load_config(cfg), progress=False)
     mp.undo()
@@ -125,7 +130,8 @@ def test_every_figure_has_its_data(site):
 
 def test_injected_markup_in_a_researchers_row_is_shown_as_text(hostile_site, browser):
     """Issue 8, item 3: a <script> and an <img onerror> in the source of a researcher's row (and markup in
-    the file name) reach the province page as visible text and never run."""
+    the file name) never run; the file name reaches the province page as visible text. Issue 17, item 2: the
+    user's rows are not on the official cards."""
     from conftest import HOSTILE_FILE, HOSTILE_IMG, HOSTILE_SCRIPT
 
     for lang in ("vi", "en"):
@@ -139,9 +145,9 @@ def test_injected_markup_in_a_researchers_row_is_shown_as_text(hostile_site, bro
         assert page.title().startswith("Bình Dương")
         assert page.locator("main script").count() == 0 and page.locator("main img").count() == 0
         text = page.locator("main").inner_text()
-        assert HOSTILE_SCRIPT in text  # the card lists the user's index with its source, as typed
-        assert HOSTILE_IMG in text
-        assert f"user:{HOSTILE_FILE}" in text  # the series table names the file, as text
+        cards = " ".join(page.locator("details.card").all_inner_texts())
+        assert cards and "MY_SURVEY" not in cards and HOSTILE_SCRIPT not in cards and HOSTILE_IMG not in cards  # issue 17.2
+        assert f"user:{HOSTILE_FILE}" in text  # the series table names the user's file, as text, its rows marked
         assert errors == []
         page.close()
 
@@ -296,3 +302,39 @@ def test_home_pages_show_the_map_with_both_archipelagos_in_their_language(site, 
     page.close()
     results = json.loads((site.parent / "07_maps-vi" / "results.json").read_text(encoding="utf-8"))
     assert len(results["values_34_derived"]) == 32 and len(results["values_63"]) == 60
+
+
+def test_both_home_pages_open_with_the_answer_from_this_runs_numbers(site, browser):
+    """Issue 16: the question, the answer in the reader's language (the sentences notebook 10 computed in this run,
+    for the run's years 2023-2024, not the default years), what cannot be tested, the pointer to the no-code
+    import and the summary figure, all on the first screen; the link to the full analysis works."""
+    import analysis
+    from analysis import online
+    from analysis.messages import t
+
+    panel, provinces = analysis.load_panel(), analysis.load_table("provinces")
+    default = online.analyse(panel, provinces, draws=99, designs=("levels",))
+    results = json.loads((site.parent / "10_online_services_trends" / "results.json").read_text(encoding="utf-8"))
+    assert results["parameters"]["years"] == [2023, 2024]
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    for name, lang in (("index.html", "vi"), ("index-en.html", "en")):
+        page.goto((site / name).as_uri())
+        box = page.locator("#answer")
+        assert box.locator("h2").inner_text() == t("online.question", lang)
+        shown = box.locator("p.sentence").all_inner_texts()
+        assert shown == results["up_front"][lang]["sentences"] and len(shown) >= 2
+        assert all("2023" in s and "2022" not in s for s in shown[:2]), shown  # the run's years, not the default ones
+        assert shown[:2] != online.headline(default, lang)[:2]  # other parameters, other prose
+        assert "SIPAS" in box.locator("p.untestable").inner_text() and "PAR INDEX" in box.locator("p.untestable").inner_text()
+        assert "data/raw/user" in box.locator("p.pointer").inner_text()
+        img = box.locator("figure img")
+        assert img.evaluate("i => i.complete && i.naturalWidth > 500"), name
+        assert img.get_attribute("src") == f"figures/answer-{lang}.png"
+        assert box.bounding_box()["y"] < 1000  # the box starts on the first screen
+        assert "2023, 2024" in box.locator("p.params").inner_text()
+        box.locator("p.params a").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/index.html") and "/analysis/10_online_services_trends" in page.url
+        assert page.locator("html").get_attribute("lang") == lang
+    page.close()
+    assert results["up_front"]["vi"]["sentences"] != results["up_front"]["en"]["sentences"]

@@ -81,6 +81,37 @@ def label_points(ax: Any, x: pd.Series, y: pd.Series, labels: pd.Series, fontsiz
                     arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#999999"} if far else None)
 
 
+def label_line_ends(ax: Any, ends: list[tuple[float, float, str, str]], fontsize: float = 6.2) -> None:
+    """Label the right-hand ends of lines (x, y, text, colour) in a column beside them, pushed apart vertically
+    just enough that no two labels touch; a thin connector joins a moved label to its line. Lines that end
+    close together (two provinces rising by +13,48 and +13,34) would otherwise print their names on top of
+    each other. Call after the axes limits are final."""
+    if not ends:
+        return
+    fig = ax.figure
+    fig.canvas.draw()
+    to_pt = 72 / fig.dpi
+    probe = fig.text(0, 0, "Ág", fontsize=fontsize)
+    step = probe.get_window_extent(fig.canvas.get_renderer()).height * to_pt + 1.5
+    probe.remove()
+    bottom, top = (v * to_pt for v in ax.get_window_extent().intervaly)
+    at = [ax.transData.transform((x, y))[1] * to_pt for x, y, _, _ in ends]
+    order = sorted(range(len(ends)), key=lambda i: at[i])
+    want = [min(max(at[i], bottom + step / 2), top - step / 2) for i in order]
+    for k in range(1, len(want)):
+        want[k] = max(want[k], want[k - 1] + step)
+    overflow = want[-1] - (top - step / 2)
+    if overflow > 0:
+        want = [w - overflow for w in want]
+        for k in range(len(want) - 2, -1, -1):
+            want[k] = min(want[k], want[k + 1] - step)
+    for i, w in zip(order, want, strict=True):
+        x, y, text, colour = ends[i]
+        dy = w - at[i]
+        ax.annotate(text, (x, y), xytext=(8, dy), textcoords="offset points", fontsize=fontsize, color=colour, va="center",
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#999999"} if abs(dy) > 1 else None)
+
+
 LINES = ("theil_sen", None)
 
 

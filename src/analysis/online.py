@@ -25,6 +25,7 @@ Every number in the prose comes from the result (`Result`), worded from the `onl
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -619,11 +620,18 @@ def answer_up_front(panel: pd.DataFrame, provinces: pd.DataFrame, lang: str = "e
     cannot be tested yet with the pointer to the no-code import, and one summary figure (online measure against
     outcome, per year, r and N in each panel, points marked by provenance). Computed from the default analysis
     (fewer bootstrap draws: the figure and sentences use the cross-sections and the wild p-values only)."""
-    tr = translator(check_language(lang))
     res = result or analyse(panel, provinces, draws=draws, designs=("levels",))
+    return up_front_text(res, lang) | {"figure": summary_figure(res, lang), "result": res}
+
+
+def up_front_text(res: Result, lang: str = "en") -> dict[str, Any]:
+    """The words of the answer box, all from `res`: the question, the answer (`headline`), what cannot be tested
+    (with the counts found in the panel) and the pointer to the no-code import. Saved in notebook 10's
+    results.json, from which the home pages take them, so the box always says what the run computed."""
+    tr = translator(check_language(lang))
     return {"question": tr("online.question"), "sentences": headline(res, lang),
             "untestable": tr("online.untested", par=res.untestable.get("PAR_INDEX", 0), sipas=res.untestable.get("SIPAS", 0)),
-            "pointer": tr("online.pointer"), "figure": summary_figure(res, lang), "result": res}
+            "pointer": tr("online.pointer")}
 
 
 def summary_figure(res: Result, lang: str = "en") -> Any:
@@ -660,8 +668,8 @@ def summary_figure(res: Result, lang: str = "en") -> Any:
             ax.yaxis.set_major_formatter(axis_formatter(lang))
             ax.tick_params(labelsize=6.5)
             if j == 0:
-                ax.set_ylabel(var_label(y, lang), fontsize=7)
-            ax.set_xlabel(var_label(x, lang), fontsize=6.5)
+                ax.set_ylabel(textwrap.fill(var_label(y, lang), 42), fontsize=7)
+            ax.set_xlabel(textwrap.fill(var_label(x, lang), 44), fontsize=6.5)
     fig.suptitle(tr("online.figure.suptitle"), fontsize=9)
     fig.tight_layout()
     return fig
@@ -672,11 +680,13 @@ def trends_figure(res: Result, lang: str = "en") -> Any:
     mean (thick line), the fastest movers labelled, and Bình Phước marked on the DTI panel."""
     import matplotlib.pyplot as plt
 
+    from .figures import label_line_ends
     from .i18n import axis_formatter
 
     keys = [k for k in ("766", "dti") if k in res.trends and len(res.trends[k])]
     fig, axes = plt.subplots(1, max(len(keys), 1), figsize=(6.2 * max(len(keys), 1), 4.4), squeeze=False)
     measures = {"766": var(INDEX766, ONLINE_766), "dti": var("DTI", "digital_government_activity")}
+    labels = []
     for ax, key in zip(axes[0], keys, strict=False):
         p = res.trends[key]
         years = [c for c in p.columns if c not in ("province", "identity")]
@@ -686,17 +696,19 @@ def trends_figure(res: Result, lang: str = "en") -> Any:
         mean = res.trends[f"{key}_mean"]
         ax.plot(mean.index, mean["mean"], color="#c0392b", lw=2.2, zorder=3, label=tr_label(lang))
         mv = res.movers[res.movers["measure"] == measures[key]] if len(res.movers) else res.movers
-        for r in mv.itertuples():
-            ax.annotate(f"{r.province} ({fmt_number(r.change, lang, 2, sign=True)})", (r.last, r.to), fontsize=6.2,
-                        color="#1f6f8b" if r.direction == "rise" else "#8e44ad", xytext=(4, 0), textcoords="offset points", va="center")
+        ends = [(r.last, r.to, f"{r.province} ({fmt_number(r.change, lang, 2, sign=True)})",
+                 "#1f6f8b" if r.direction == "rise" else "#8e44ad") for r in mv.itertuples()]
         if key == "dti" and "70" in p.index:
             ax.plot(years, p.loc["70", years].to_numpy(float), color="#d35400", lw=1.8, zorder=4, label="Bình Phước")
         ax.set_xticks(years)
-        ax.set_xlim(min(years) - 0.2, max(years) + 0.9)
+        ax.set_xlim(min(years) - 0.2, max(years) + 1.2)
         ax.yaxis.set_major_formatter(axis_formatter(lang))
-        ax.set_ylabel(var_label(measures[key], lang), fontsize=8)
+        ax.set_ylabel(textwrap.fill(var_label(measures[key], lang), 50), fontsize=8)
         ax.legend(fontsize=7, loc="lower right")
+        labels.append((ax, ends))
     fig.tight_layout()
+    for ax, ends in labels:
+        label_line_ends(ax, ends)
     return fig
 
 

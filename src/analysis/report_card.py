@@ -268,12 +268,16 @@ def _processed(name: str) -> pd.DataFrame:
 
 
 def published_ranks(crosschecks: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Ranks the publisher printed (the rank comparisons of `crosschecks.csv`), one row per province,
-    year, index and indicator: rank, rank_of (may be missing) and where it was published."""
+    """Ranks the publisher printed (the rank comparisons of `crosschecks.csv` whose compared source is the
+    publisher's or quotes it), one row per province, year, index and indicator, the publisher's own file first:
+    rank, rank_of (may be missing) and where it was published."""
     x = _processed("crosschecks") if crosschecks is None else crosschecks
     if x.empty or "kind" not in x:
         return pd.DataFrame(columns=["province_code", "year", "index", "indicator", "rank", "rank_of", "source_ref"])
-    r = x[x["kind"] == "rank"]
+    # a rank is the publisher's only when the compared value came from the publisher or its press: a rank column
+    # in a researcher's table is compared like any source but never printed as "published"
+    r = x[(x["kind"] == "rank") & x["other_reliability"].isin(PUBLISHED_RELIABILITY)]
+    r = r.assign(_order=r["other_reliability"].map({"official": 0, "compiled": 1, "reported": 2})).sort_values("_order", kind="stable")
     return pd.DataFrame({
         "province_code": r["province_code"].astype(str), "year": r["year"].astype(int), "index": r["index"].astype(str),
         "indicator": r["indicator"].astype(str).str.replace(r"_rank$", "", regex=True), "rank": r["other_value"].astype(int),
@@ -448,7 +452,10 @@ class _Context:
                          for (y, r, i), v in dims.groupby(["year", "region", "indicator"])["value"].mean().items()}
         self.dim_years = {(str(i), int(y)): g.set_index("province_code")["value"] for (i, y), g in dims.groupby(["indicator", "year"])}
         self.totals_by_year = {int(y): g.set_index("province_code")["value"] for y, g in tot.groupby("year")}
-        heads = ann[ann["index"] != index]
+        # the other indices the card lists are the publishers' too: a researcher's own rows (an index they
+        # invented, or a newer year of a real one) would otherwise stand on an official card and push the
+        # published value off it
+        heads = ann[(ann["index"] != index) & ann["reliability"].isin(PUBLISHED_RELIABILITY)]
         heads = _headline_rows(heads)
         se = standard_errors(uncertainty)
         se = se[se["index"] == index]
@@ -730,7 +737,7 @@ def _reported_cards(panel: pd.DataFrame, provinces: pd.DataFrame, index: str,
     ann = _annual(panel)
     # what the publisher said, directly or as quoted: a researcher's row of the same index is not credited to it
     mine = ann[(ann["index"] == index) & ann["reliability"].isin(PUBLISHED_RELIABILITY)]
-    heads = ann[ann["index"] != index]
+    heads = ann[(ann["index"] != index) & ann["reliability"].isin(PUBLISHED_RELIABILITY)]  # publishers' values only
     nat = panel[(panel["province_code"] == "00") & (panel["index"] == index) & (panel["indicator"] == "total")
                 & (panel["date"].fillna("") == "") & panel["reliability"].isin(PUBLISHED_RELIABILITY)].set_index("year")
     years_by = card_years(panel, index)

@@ -73,7 +73,14 @@ ANALYSIS_TITLES = {  # the analyses by name; their pages are in English (the not
     "05_online_services": ("Dịch vụ công trực tuyến và Nghị định 45/2020", "Online public services and Decree 45/2020"),
     "07_maps": ("Bản đồ", "Maps"),
     "08_validation": ("Kiểm chứng các nguồn số liệu", "Validation of the sources"),
+    "09_online_services_2025": ("Chỉ số 766 năm 2025: dịch vụ trực tuyến và mức độ hài lòng",
+                                "The 766 index of 2025: online services and satisfaction"),
+    "10_online_services_trends": ("Dịch vụ trực tuyến qua các năm và kết quả hành chính (bản tiếng Anh)",
+                                  "Online services over time and administrative outcomes"),
+    "10_online_services_trends-vi": ("Dịch vụ trực tuyến qua các năm và kết quả hành chính",
+                                     "Online services over time and administrative outcomes (in Vietnamese)"),
 }
+ANSWER_NOTEBOOK = "10_online_services_trends.ipynb"  # the notebook whose results.json holds the home pages' answer box
 # Every text of the province pages and the footer, per language (one named piece other page sections add to).
 PAGE_TEXT = {
     "vi": {"region": "Vùng", "code": "Mã GSO", "successor": "Từ 07/2025 thuộc",
@@ -112,7 +119,7 @@ HOME_TEXT = {
            "find": "Tìm tỉnh, thành phố", "search_label": "Tỉnh, thành phố (viết có dấu hoặc không dấu)",
            "search_placeholder": "ví dụ: binh duong, TP HCM, Huế", "all": "Tất cả {n} tỉnh, thành phố",
            "headline": "Biểu đồ chính", "data_csv": "dữ liệu (CSV)", "analyses": "Các phân tích",
-           "analyses_note": "Trang phân tích viết bằng tiếng Anh; bảng đầy đủ có tệp CSV kèm theo.",
+           "analyses_note": "Trang phân tích viết bằng tiếng Anh, trừ những trang ghi bằng tiếng Việt; bảng đầy đủ có tệp CSV kèm theo.",
            "notebook": "Phân tích", "status": "Trạng thái", "seconds": "Giây", "cards": "Thẻ báo cáo",
            "cards_text": "{ok}/{total} lần chạy thẻ báo cáo thành công{failed}. Trang mỗi tỉnh có thẻ PAPI của mọi năm có điểm công bố, "
                          "thẻ PAR INDEX và SIPAS khi có số liệu, và bản Word (DOCX).",
@@ -122,7 +129,14 @@ HOME_TEXT = {
            "sources_note": "Nguồn của số liệu trong lần chạy này: mọi tệp có giá trị trong bảng dữ liệu hoặc trong một phép đối chiếu.",
            "user_tables": "Bảng riêng của nhà nghiên cứu trong lần chạy này", "user_rows": "đọc {rows} giá trị, {in_panel} giá trị trong bảng dữ liệu",
            "user_mapping": "đọc qua tệp ánh xạ", "reference": "Tệp tham chiếu (danh mục tỉnh, sáp nhập 2025, bản đồ ranh giới, dân số)",
-           "unused": "Các mục trong danh mục nguồn không có giá trị nào trong lần chạy này (không ghi nguồn):"},
+           "unused": "Các mục trong danh mục nguồn không có giá trị nào trong lần chạy này (không ghi nguồn):",
+           "answer": "Câu trả lời của lần chạy này", "answer_figure": "Chỉ số trực tuyến so với kết quả, theo từng năm: ρ Spearman và N trong tiêu đề mỗi ô",
+           "answer_params": "Tính từ số liệu của lần chạy này: các năm {years}; {units}; {draws} lượt bootstrap hoang dã.",
+           "units_all": "mọi đơn vị (kể cả các đơn vị được giả định là tỉnh cùng tên trước sáp nhập)",
+           "units_certain": "chỉ các đơn vị chắc chắn (không sáp nhập)",
+           "answer_more": "Toàn bộ phân tích (bảng, khoảng tin cậy, các thiết kế trong từng tỉnh)",
+           "answer_missing": "Lần chạy này không có phân tích dịch vụ trực tuyến (notebook 10_online_services_trends) chạy thành công, nên chưa có câu trả lời từ số liệu. Chạy lệnh make reports để có câu trả lời.",
+           "answer_failed": "Lần chạy không thành công:"},
     "en": {"title": "Vietnam provincial governance indices", "page": "index-en.html", "other_page": "index.html", "other": "Tiếng Việt",
            "run": "Run", "run_status": "status", "run_ok": "{n_ok} of {n_total} notebook runs succeeded",
            "version": "Data version", "version_note": "(sha256 of the panel), raw inputs",
@@ -138,7 +152,14 @@ HOME_TEXT = {
            "sources_note": "The sources of this run's data: every file with a value in the panel or in a cross-source comparison.",
            "user_tables": "Researchers' own tables in this run", "user_rows": "{rows} values read, {in_panel} in the panel",
            "user_mapping": "read through", "reference": "Reference files (province registry, 2025 merger, boundaries, population)",
-           "unused": "Manifest entries with no value in this run's data (not credited):"},
+           "unused": "Manifest entries with no value in this run's data (not credited):",
+           "answer": "What this run's data say", "answer_figure": "Online measure against outcome, per year: Spearman's ρ and N in each panel's title",
+           "answer_params": "Computed from this run's data: years {years}; {units}; {draws} wild bootstrap draws.",
+           "units_all": "all units (including those assumed to be the same-named pre-merger province)",
+           "units_certain": "the certain (unmerged) units only",
+           "answer_more": "The full analysis (tables, intervals, the within-province designs)",
+           "answer_missing": "This run has no successful online-services analysis (notebook 10_online_services_trends), so there is no answer from the data yet. Run make reports for one.",
+           "answer_failed": "Runs that failed:"},
 }
 _EXTERNAL = re.compile(r"<script[^>]+src=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]+href=\"https?://[^\"]*\"[^>]*>", re.I)
 _TAGS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]+>)", re.S | re.I)
@@ -338,6 +359,11 @@ def _link_figures(body: str, figures: Path) -> str:
     return _PNG.sub(one, body)
 
 
+def analysis_language(result: dict[str, Any]) -> str:
+    """The language an analysis run was written in: its `language` parameter, English by default."""
+    return "vi" if (result.get("parameters") or {}).get("language") == "vi" else "en"
+
+
 def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: Any, common: dict[str, Any]) -> str | None:
     """An executed notebook as a page of the site: its outputs (inputs hidden) in the site's own page and
     style (nbconvert's `basic` template, not 280 KB of JupyterLab CSS per page), figures as the files beside
@@ -356,10 +382,13 @@ def _analysis_page(run_dir: Path, result: dict[str, Any], site: Path, exporter: 
         if (run_dir / name / folder).exists():
             shutil.copytree(run_dir / name / folder, dest / folder, dirs_exist_ok=True)
     body = _relabel_html(_link_figures(body, dest / "figures"))
-    title = f'{name.replace("_", " ")}: analysis'
-    body = re.sub(r'<img src="(data:image/png|figures/)', rf'<img alt="figure from {html.escape(title)}" src="\1', body)
-    page = _env().get_template("analysis.html").render(**common, lang="en", root="../../", title=title, home="index-en.html",
-                                                       t=PAGE_TEXT["en"], body=Markup(body))
+    lang = analysis_language(result)
+    titles = ANALYSIS_TITLES.get(name)
+    title = (titles[0] if lang == "vi" else titles[1]) if titles else f'{name.replace("_", " ")}: analysis'
+    alt = f"Biểu đồ của phân tích: {title}" if lang == "vi" else f"figure from {title}"
+    body = re.sub(r'<img src="(data:image/png|figures/)', rf'<img alt="{html.escape(alt)}" src="\1', body)
+    page = _env().get_template("analysis.html").render(**common, lang=lang, root="../../", title=title,
+                                                       home=HOME_TEXT[lang]["page"], t=PAGE_TEXT[lang], body=Markup(body))
     (dest / "index.html").write_text(page, encoding="utf-8")
     return f"analysis/{name}/index.html"
 
@@ -556,6 +585,44 @@ def _link_docx(run_dir: Path, manifest: dict[str, Any], site: Path) -> int:
     return sum(len(k) for k in made.values())
 
 
+def answer_box(run_dir: Path, manifest: dict[str, Any], site: Path, pages: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The home pages' first screen, per language: the question and the answer as notebook 10 wrote it in this
+    run (`up_front` of its results.json: sentences computed from the run's own numbers and parameters, never
+    fixed text), its summary figure in that language where the run made one, the parameters the answer rests
+    on and a link to the full analysis. When the run has no successful notebook 10, the box says so instead."""
+    runs = [r for r in manifest["notebooks"] if r["notebook"] == ANSWER_NOTEBOOK]
+    ok = [r for r in runs if r["status"] == "ok" and (run_dir / r["name"] / "results.json").exists()]
+    out: dict[str, dict[str, Any]] = {}
+    for lang in ("vi", "en"):
+        mine = sorted(ok, key=lambda r: (r["parameters"] or {}).get("language", "en") != lang)
+        if not mine:
+            out[lang] = {"missing": True, "failed": [r["name"] for r in runs]}
+            continue
+        chosen = mine[0]
+        res = json.loads((run_dir / chosen["name"] / "results.json").read_text(encoding="utf-8"))
+        text = res["up_front"][lang]
+        box = {"missing": False, "question": text["question"], "sentences": text["sentences"], "untestable": text["untestable"],
+               "pointer": text["pointer"], "page": pages.get(chosen["name"]), "parameters": res["parameters"]}
+        png = run_dir / chosen["name"] / "figures" / "summary.png"
+        if png.exists():
+            for suffix in (".png", ".csv"):
+                if png.with_suffix(suffix).exists():
+                    shutil.copy(png.with_suffix(suffix), site / "figures" / f"answer-{lang}{suffix}")
+            box |= {"png": f"figures/answer-{lang}.png", "csv": f"figures/answer-{lang}.csv"}
+        out[lang] = box
+    return out
+
+
+def _answer_params(box: dict[str, Any], lang: str) -> str:
+    """The parameters the answer box rests on, in words: years, units and the bootstrap draws."""
+    if box.get("missing"):
+        return ""
+    p = box["parameters"]
+    units = HOME_TEXT[lang]["units_" + ("certain" if p.get("units") == "certain" else "all")]
+    return HOME_TEXT[lang]["answer_params"].format(years=", ".join(str(y) for y in p.get("years", [])), units=units,
+                                                    draws=fmt_number(p.get("draws", 0), lang, 0))
+
+
 def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """The part that needs the finished run: analysis pages, the cards' Word files, headline figures and
     the home page in Vietnamese (index.html) and English (index-en.html)."""
@@ -576,9 +643,10 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         if r in cards:
             continue
         page = _analysis_page(run_dir, r, site, exporter, common) if r["status"] == "ok" else None
-        analyses.append({"name": r["name"], "status": r["status"], "duration": r.get("duration_s"), "page": page,
+        analyses.append({"name": r["name"], "status": r["status"], "duration": r.get("duration_s"), "page": page, "lang": analysis_language(r),
                          "titles": ANALYSIS_TITLES.get(r["name"], (r["name"], r["name"]))})
     n_docx = _link_docx(run_dir, manifest, site)
+    answers = answer_box(run_dir, manifest, site, {a["name"]: a["page"] for a in analyses if a["page"]})
     headline = []
     for nb, fig, caption_vi, caption_en in HEADLINE:
         png = run_dir / nb / "figures" / f"{fig}.png"
@@ -608,7 +676,8 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
             run_ok=h["run_ok"].format(n_ok=len(ok), n_total=len(manifest["notebooks"])),
             raw_fingerprint=manifest["data"]["raw_fingerprint"],
             provinces=[{"code": p.province_code, "name": p.province} for p in p63.itertuples()],
-            search_index=Markup(_script_json(search)), headline=headline, analyses=analyses,
+            search_index=Markup(_script_json(search)), headline=headline, analyses=analyses, answer=answers[lang],
+            answer_params=_answer_params(answers[lang], lang),
             duration=lambda v, lang=lang: fmt_number(v, lang, 1),
             cards_text=h["cards_text"].format(ok=sum(r["status"] == "ok" for r in cards), total=len(cards),
                                               failed=h["failed"].format(names=join(failed)) if failed else ""),
