@@ -172,3 +172,20 @@ def test_answer_up_front_has_figure_sentences_and_pointer(panel, provinces, resu
         titles = [ax.get_title() for ax in up["figure"].axes if ax.get_title()]
         assert any("N = 34" in t for t in titles) and any("N = 6" in t for t in titles)
         plt.close(up["figure"])
+
+
+def test_readme_answer_is_the_notebooks_own_output():
+    """The README's answer is the default run's words: equal to the stored output of notebook 10's headline cell,
+    which nbval checks against a fresh run (so a change in the numbers fails one of the two)."""
+    import json
+    import re
+
+    from analysis import paths
+
+    root = paths.project_root()
+    nb = json.loads((root / "notebooks" / "10_online_services_trends.ipynb").read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and 'online.headline(res, "en")' in "".join(c["source"]))
+    stored = [s for o in cell["outputs"] for s in "".join(o.get("text", "")).splitlines() if s.strip()]
+    readme = (root / "README.md").read_text(encoding="utf-8").split("## The answer", 1)[1].split("\n## ", 1)[0]
+    bullets = [re.sub(r"\s+", " ", b).strip() for b in re.findall(r"^- (.*?)(?=^- |^\n|\Z)", readme, re.M | re.S)]
+    assert len(stored) == 3 and bullets == stored
