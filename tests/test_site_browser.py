@@ -338,3 +338,19 @@ def test_both_home_pages_open_with_the_answer_from_this_runs_numbers(site, brows
         assert page.locator("html").get_attribute("lang") == lang
     page.close()
     assert results["up_front"]["vi"]["sentences"] != results["up_front"]["en"]["sentences"]
+
+
+def test_province_pages_carry_the_rank_interval_of_each_card(site):
+    """Issue 18.3: the cards on the province pages state the 95% rank interval (the card's own computation, whose
+    test recomputes it by an independent simulation), in the page's language."""
+    import analysis
+    from analysis.report_card import build_card, card_years
+
+    card = build_card(analysis.load_panel(), analysis.load_table("provinces"), "Bình Dương", 2019)
+    lo, hi, n = card.uncertainty["rank_interval"]
+    vi = (site / "provinces" / "74-vi.html").read_text(encoding="utf-8")
+    en = (site / "provinces" / "74-en.html").read_text(encoding="utf-8")
+    assert f"Khoảng tin cậy 95% của thứ hạng: thứ {lo}–{hi} trong {n} tỉnh" in vi
+    assert f"95% confidence interval of the rank: {lo}–{hi} of {n}" in en
+    years = [y for y in card_years(analysis.load_panel(), "PAPI")["74"] if y >= 2018]  # the 2018 design: SEs exist
+    assert len(years) >= 6 and vi.count("Khoảng tin cậy 95% của thứ hạng") == len(years)  # one per PAPI card from 2018 on

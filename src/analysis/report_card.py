@@ -13,14 +13,15 @@ Rules the card states (and `build_cards` applies):
   discontinuity) is marked not comparable. Where the total is comparable only with caveats (a part broke),
   the card adds a like-for-like total without the broken parts (`stats.breaks.like_for_like`).
 - **Margin of error**: a change within 1.96 x sqrt(se1^2 + se2^2) of the province's own standard errors is
-  "about unchanged". A year without published SEs borrows the province's own SE from the nearest year that
-  has them (PAPI 2019), rescaled to the year's maximum, but only within a series comparable with that year
-  (a province's SE varies far more across provinces than across years; the median of all provinces' would
-  misjudge small and large samples alike). Across a redesign (PAPI before 2018) the stated threshold
+  "not distinguishable". A year without published SEs borrows the province's own SE from the nearest year that
+  has them (PAPI 2019), rescaled to the year's maximum: first from a year the score is comparable with, else
+  from the nearest year of the same survey design, across a change of content (a province's SE varies far
+  more across provinces than across years; the median of all provinces' would misjudge small and large
+  samples alike). Across a redesign (PAPI before 2018) the stated threshold
   1.96 x sqrt(2) x (median published SE, rescaled: 0.77 points out of 60) applies; an index without any
   published SE uses 1% of the maximum. Rank gaps use the same SEs: the card gives the band of ranks whose
   scores are within the margin of the province's.
-- **Counts**: the dimensions beyond the margin (up, down), about unchanged and not comparable lead; the raw
+- **Counts**: the dimensions beyond the margin (up, down), not distinguishable and not comparable lead; the raw
   count of ups and downs (what provincial reports print) follows, labelled, naming the non-comparable ones.
   Where a part of the total breaks, the like-for-like total and rank lead and the published rank change
   follows with the break it contains.
@@ -53,6 +54,7 @@ from .panel import codebook
 from .panel.codebook import INDEX_LABELS, PUBLISHED_RELIABILITY, RANKING_RELIABILITY, label
 from .registry import VINTAGE_34, Registry
 from .stats.breaks import like_for_like, like_for_like_series
+from .stats.ranks import rank_intervals
 
 Z95 = 1.959963984540054
 DEFAULT_THRESHOLD_SHARE = 0.01  # of the maximum, for an index without published standard errors
@@ -71,6 +73,8 @@ TEXT = {
         "prev": "Năm {prev}: {value} điểm, thứ {rank}/{rank_of} ({delta}).",
         "break": ("Lưu ý: {index} thay đổi phương pháp giữa năm {prev} và năm {year}; điểm và thứ hạng của hai năm đo các nội dung "
                   "khác nhau nên không so sánh."),
+        "break_data": ("Lưu ý: chuỗi {index} bị gián đoạn giữa năm {prev} và năm {year} (các tỉnh đổi chỗ với nhau, nguyên nhân chưa "
+                       "được công bố; xem danh mục chỉ số); điểm và thứ hạng của hai năm không so sánh với nhau."),
         "diffn": "thứ hạng trong số tỉnh khác nhau, không so sánh số bậc",
         "parts": "{name} (thay đổi hoặc gián đoạn ở: {parts})",
         "fallback": "Lưu ý: tỉnh không có điểm công bố năm {asked}; thẻ này dùng năm {used}.",
@@ -110,19 +114,26 @@ TEXT = {
                        "chuẩn công bố năm {se_year} của từng tỉnh (năm nay không công bố sai số chuẩn); tỉnh xa hơn cũng có thể không khác biệt."),
         "band": ("Thứ {lo}–{hi}: dãy các tỉnh liền kề có tổng điểm chênh lệch dưới {t} điểm so với tỉnh; khác biệt về thứ hạng "
                  "trong dãy này nằm trong biên sai số."),
+        "rank_ci": ("Khoảng tin cậy 95% của thứ hạng: thứ {lo}–{hi} trong {n} tỉnh, thành phố (mô phỏng từ sai số chuẩn {basis} của "
+                    "mọi tỉnh; khoảng cho riêng tỉnh này, phương pháp của Mogstad, Romano, Shaikh và Wilhelm, 2024)."),
+        "rank_ci_own": "công bố",
+        "rank_ci_proxy": "công bố năm {se_year}",
+        "multiplicity": ("Mỗi nội dung được so ở mức 5%: với {k} nội dung, kể cả khi không nội dung nào thay đổi thật, trung bình "
+                         "{e} nội dung bị xếp tăng hoặc giảm do ngẫu nhiên, và {p}% số thẻ có ít nhất một nội dung như vậy; "
+                         "không hiệu chỉnh cho nhiều phép so sánh (theo hiệu chỉnh Holm trong thẻ: {holm} nội dung vượt biên sai số)."),
         "official": "Thứ hạng công bố: {rank}/{of} ({source}); thứ hạng trên thẻ được tính từ điểm số.",
         "fewer": ("Năm {year} chỉ {n}/{total} tỉnh, thành phố có điểm công bố (không có: {missing}); thứ hạng được tính "
                   "trong {n} tỉnh và có thể khác thứ hạng chính thức."),
         "margin": ("Biên sai số: thay đổi nhỏ hơn ngưỡng ({thresholds} điểm) "
-                   "được coi là gần như không đổi; ngưỡng = 1,96 × √2 × sai số chuẩn trung vị do nhóm nghiên cứu công bố ({basis})."),
-        "margin_default": "Biên sai số: không có sai số chuẩn công bố; thay đổi nhỏ hơn {t} điểm (1% điểm tối đa) được coi là gần như không đổi.",
+                   "được coi là không phân biệt được; ngưỡng = 1,96 × √2 × sai số chuẩn trung vị do nhóm nghiên cứu công bố ({basis})."),
+        "margin_default": "Biên sai số: không có sai số chuẩn công bố; thay đổi nhỏ hơn {t} điểm (1% điểm tối đa) được coi là không phân biệt được.",
         "margin_own": "Thay đổi được so với biên sai số của chính tỉnh: 1,96 × √(sai số chuẩn năm trước² + năm nay²).",
         "margin_proxy": ("Thay đổi được so với biên sai số của chính tỉnh: 1,96 × √(sai số chuẩn năm trước² + năm nay²); năm không "
                          "công bố sai số chuẩn dùng sai số chuẩn của tỉnh năm {se_year} (quy về thang điểm của năm đó)."),
-        "assess": ("So với năm {prev}, vượt biên sai số: {up} nội dung tăng, {down} nội dung giảm; {flat} nội dung gần như "
-                   "không đổi{nc}."),
+        "assess": ("So với năm {prev}, vượt biên sai số: {up} nội dung tăng, {down} nội dung giảm; {flat} nội dung không phân "
+                   "biệt được với năm trước (trong biên sai số){nc}."),
         "nc": "; {n} nội dung không so sánh được: {items}",
-        "status": {"up": "tăng", "down": "giảm", "flat": "gần như không đổi", "nc": "không so sánh được", "": ""},
+        "status": {"up": "tăng", "down": "giảm", "flat": "không phân biệt được", "nc": "không so sánh được", "": ""},
         "breaknote": "Không so sánh được với năm {prev}: {items}.",
         "quartile_rule": "Nhóm (phần tư) = làm tròn lên 4 × thứ hạng / số tỉnh được xếp hạng; nhóm 1 là nhóm cao nhất.",
         "provinces": "tỉnh",
@@ -146,6 +157,8 @@ TEXT = {
         "prev": "{prev}: {value} points, rank {rank} of {rank_of} ({delta}).",
         "break": ("Note: {index} changed method between {prev} and {year} ({why}); scores and ranks of the two years measure "
                   "different things and are not compared."),
+        "break_data": ("Note: the {index} series breaks between {prev} and {year} (the provinces change places; the data show it, "
+                       "no published note explains it; see the codebook); scores and ranks of the two years are not compared."),
         "diffn": "ranked among different numbers of provinces, places not compared",
         "parts": "{name} (changed or broken parts: {parts})",
         "fallback": "Note: no published score in {asked}; this card uses {used}.",
@@ -184,18 +197,25 @@ TEXT = {
                        "year); provinces further away may not differ either."),
         "band": ("Ranks {lo}–{hi}: the run of neighbouring provinces within {t} points of this province's total; rank "
                  "differences inside that run are within the margin of error."),
+        "rank_ci": ("95% confidence interval of the rank: {lo}–{hi} of {n} (simulated from every province's {basis} standard "
+                    "error; an interval for this province alone, by the method of Mogstad, Romano, Shaikh and Wilhelm, 2024)."),
+        "rank_ci_own": "published",
+        "rank_ci_proxy": "{se_year}",
+        "multiplicity": ("Each dimension is judged at the 5% level: with {k} dimensions, even if none really changed, {e} would be "
+                         "marked up or down by chance on average, and {p}% of cards would show at least one; no adjustment for the "
+                         "several comparisons is made (with Holm's adjustment within the card: {holm} beyond the margin)."),
         "official": "Published rank: {rank} of {of} ({source}); the card's rank is computed from the scores.",
         "fewer": ("In {year} only {n} of {total} provinces have a published score (missing: {missing}); ranks are computed "
                   "among these {n} and may differ from the official rank."),
         "margin": ("Margin of error: a change smaller than the threshold ({thresholds} "
-                   "points) counts as about unchanged; threshold = 1.96 × √2 × the median standard error published ({basis})."),
-        "margin_default": "Margin of error: no published standard errors; a change below {t} points (1% of the maximum) counts as about unchanged.",
+                   "points) counts as not distinguishable; threshold = 1.96 × √2 × the median standard error published ({basis})."),
+        "margin_default": "Margin of error: no published standard errors; a change below {t} points (1% of the maximum) counts as not distinguishable.",
         "margin_own": "Changes are set against the province's own margin: 1.96 × √(previous SE² + current SE²).",
         "margin_proxy": ("Changes are set against the province's own margin, 1.96 × √(previous SE² + current SE²); a year without "
                          "published standard errors uses the province's {se_year} standard error (rescaled to that year's maximum)."),
-        "assess": "Dimensions against {prev}, beyond the margin of error: up {up}, down {down}; about unchanged {flat}{nc}.",
+        "assess": "Dimensions against {prev}, beyond the margin of error: up {up}, down {down}; not distinguishable from {prev} {flat}{nc}.",
         "nc": "; not comparable {n}: {items}",
-        "status": {"up": "up", "down": "down", "flat": "about unchanged", "nc": "not comparable", "": ""},
+        "status": {"up": "up", "down": "down", "flat": "not distinguishable", "nc": "not comparable", "": ""},
         "breaknote": "Not comparable with {prev}: {items}.",
         "quartile_rule": "Quartile group = ceil(4 × rank / number ranked); group 1 is the top quarter.",
         "provinces": "provinces",
@@ -297,7 +317,7 @@ def standard_errors(uncertainty: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def thresholds(se: pd.DataFrame, index: str) -> dict[str, tuple[float, str, float]]:
-    """Per indicator: the 'about unchanged' threshold 1.96 x sqrt(2) x median published SE, its basis, and
+    """Per indicator: the 'not distinguishable' threshold 1.96 x sqrt(2) x median published SE, its basis, and
     the maximum of the score in the year(s) the SEs come from (a year on another scale rescales it)."""
     mine = se[se["index"] == index]
     out = {}
@@ -482,6 +502,7 @@ class _Context:
         self.heads = {str(k): g[OTHER_COLUMNS].to_dict("records") for k, g in heads.groupby("province_code")}
         self._lfl: dict[tuple[int, int], dict | None] = {}
         self._bands: dict[int, tuple] = {}
+        self._intervals: dict[int, pd.DataFrame | None] = {}
         self._nat: dict[tuple[str, int, int], float] = {}
         self._common: dict[tuple[int, int], tuple[dict, dict, int, bool]] = {}
         self._coverage: dict[int, dict] = {}
@@ -524,14 +545,20 @@ class _Context:
         """The province's standard error of `ind` in `year` and whether it is a proxy: the published SE, else
         its published SE of the nearest year from which `year` is comparable (a survey's SE of a province
         changes far less between years than SEs differ between provinces), rescaled to `year`'s maximum.
-        None where neither exists or a non-comparable break lies between."""
+        else the nearest year of the same survey design (across a change of content or scale). None where
+        neither exists or a survey redesign lies between."""
         own = self.se_by.get((code, year, ind))
         if own is not None:
             return own, False
-        for y in sorted(self.se_years.get((code, ind), []), key=lambda y: (abs(y - year), -y)):
-            if codebook.comparable(self.index, ind, y, year, relative=True)[0]:
-                at, now = codebook.expected_scale_max(self.index, ind, y), codebook.expected_scale_max(self.index, ind, year)
-                return self.se_by[(code, y, ind)] * (now / at if at and now else 1.0), True
+        near = sorted(self.se_years.get((code, ind), []), key=lambda y: (abs(y - year), -y))
+        # first a year the score is comparable with; else (issue 18.2) the nearest year of the same survey design:
+        # a change of content or scale changes what the score measures, not how precisely the province's sample
+        # measures it, so the province's own SE is a better margin than the national median; only a redesign
+        # of the survey (a `method` break) stops the borrowing
+        same_design = [y for y in near if not any(b.kind == "method" for b in codebook.comparable(self.index, ind, y, year)[1])]
+        for y in [y for y in near if codebook.comparable(self.index, ind, y, year, relative=True)[0]] + same_design:
+            at, now = codebook.expected_scale_max(self.index, ind, y), codebook.expected_scale_max(self.index, ind, year)
+            return self.se_by[(code, y, ind)] * (now / at if at and now else 1.0), True
         return None, False
 
     def margin(self, code: str, ind: str, years: tuple[int, int], scale: float) -> tuple[float, str]:
@@ -551,6 +578,19 @@ class _Context:
             self._bands[year] = (order, ses, ranks, basis)
         order, ses, ranks, basis = self._bands[year]
         return _band(order, ses, ranks, basis, code, fallback)
+
+    def rank_interval(self, code: str, year: int) -> tuple[int, int, int] | None:
+        """The province's 95% rank interval (marginal, single-step; `stats.ranks.rank_intervals`) among the
+        provinces scored in `year`, from the same standard errors as the rank band (published, or the province's
+        own of the nearest year); None where a province of the year has none. Computed once per year."""
+        if year not in self._intervals:
+            self.rank_band(code, year, 0.0)  # fills the year's order and standard errors
+            order, ses, _, basis = self._bands[year]
+            self._intervals[year] = rank_intervals(order, ses) if basis in ("se", "se_proxy") else None
+        ri = self._intervals[year]
+        if ri is None or code not in ri.index:
+            return None
+        return int(ri.at[code, "rank_low"]), int(ri.at[code, "rank_high"]), int(ri.at[code, "n"])
 
     def card(self, code: str, year: int) -> Card:
         index, info = self.index, self.info[code]
@@ -576,6 +616,7 @@ class _Context:
             "se": own_se, "ci95": (total["value"] - Z95 * own_se, total["value"] + Z95 * own_se) if own_se else None,
             "ci_level_published": self.ci_level.get((code, card_year, "total")),
             "rank_band": (lo, hi), "band_basis": band_basis, "threshold_total": t_total,
+            "rank_interval": self.rank_interval(code, card_year),
             "thresholds": {k: v[0] for k, v in rule.items() if k != "total"} | {"total": t_total},
             "basis": next(iter(rule.values()))[1] if rule else "",
             "rule": "threshold" if rule else "default",
@@ -851,6 +892,10 @@ def _statements(card: Card, lang: str) -> list[str]:
         if unc.get("ci95"):
             level = t["se_level"] if unc.get("ci_level_published") == 0.9 else ""
             out.append(t["se"].format(low=n(unc["ci95"][0]), high=n(unc["ci95"][1]), se=n(unc["se"])) + level)
+        if unc.get("rank_interval"):
+            r_lo, r_hi, r_n = unc["rank_interval"]
+            basis = t["rank_ci_own"] if unc["band_basis"] == "se" else t["rank_ci_proxy"].format(se_year=unc["se_year"])
+            out.append(t["rank_ci"].format(lo=r_lo, hi=r_hi, n=r_n, basis=basis))
         lo, hi = unc["rank_band"]
         if hi > lo:
             basis = unc["band_basis"]
@@ -889,7 +934,9 @@ def _statements(card: Card, lang: str) -> list[str]:
                                           status=t["status"][c["status"]]))
     if "break" in card.notes:
         why = (card.previous or {}).get("breaks", [""])[0].split(";")[0]
-        out.append(t["break"].format(index=card.index, prev=card.previous["year"], year=card.year, why=why))
+        kinds = {b.kind for b in codebook.comparable(card.index, "total", card.previous["year"], card.year)[1] if not b.comparable}
+        key = "break" if "method" in kinds or not kinds else "break_data"
+        out.append(t[key].format(index=card.index, prev=card.previous["year"], year=card.year, why=why))
     d = records(card)
     if d and card.previous and any(r["change"] == r["change"] for r in d) and any(r["status"] != "nc" for r in d):
         # the margin-based assessment leads; the raw count (what provincial reports print) follows, labelled
@@ -898,11 +945,27 @@ def _statements(card: Card, lang: str) -> list[str]:
         count = {k: sum(r["status"] == k for r in d) for k in ("up", "down", "flat")}
         out.append(t["assess"].format(prev=card.previous["year"], up=count["up"], down=count["down"], flat=count["flat"],
                                       nc=t["nc"].format(n=n_nc, items=nc) if nc else ""))
+        judged = [r for r in d if r["status"] in ("up", "down", "flat")]
+        if judged:
+            k = len(judged)
+            out.append(t["multiplicity"].format(k=k, e=fmt_number(0.05 * k, lang, 2), p=fmt_number(100 * (1 - 0.95**k), lang, 0),
+                                                holm=_holm_beyond(judged)))
         up = [r[name_col] for r in d if r["change"] > 0]
         moved_nc = [r[name_col] for r in d if r["status"] == "nc" and r["change"] == r["change"] and r["change"] != 0]
         out.append(t["dims"].format(up=len(up), down=sum(r["change"] < 0 for r in d), up_list=join(up) or "-",
                                     nc=t["dims_nc"].format(n=len(moved_nc), items=join(moved_nc)) if moved_nc else ""))
     return out
+
+
+def _holm_beyond(rows: list[dict]) -> int:
+    """How many of the judged dimensions stay beyond the margin under Holm's adjustment within the card: each
+    change's two-sided p from its margin (the margin is 1.96 standard errors of the change)."""
+    from scipy.stats import norm
+
+    from .stats.common import holm
+
+    p = [2 * norm.sf(abs(r["change"]) / (r["margin"] / Z95)) for r in rows]
+    return int((holm(pd.Series(p)) < 0.05).sum())
 
 
 def records(card: Card) -> list[dict]:
