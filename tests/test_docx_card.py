@@ -73,7 +73,7 @@ def test_card_command_refuses_a_year_without_a_value_and_outputs_over_the_projec
                               capture_output=True, text=True, timeout=300)
 
     missing = card("--year", "2023", "--output", str(tmp_path / "x.docx"))
-    assert missing.returncode == 2 and "no PAPI value for Bình Dương in 2023" in missing.stderr and "2022, 2024" in missing.stderr
+    assert missing.returncode == 2 and "no published PAPI value for Bình Dương in 2023" in missing.stderr and "2022, 2024" in missing.stderr
     assert not (tmp_path / "x.docx").exists()
     target = reports_dir() / "latest" / "site" / "index.docx"
     over = card("--year", "2020", "--output", str(target))

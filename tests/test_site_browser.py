@@ -354,3 +354,47 @@ def test_province_pages_carry_the_rank_interval_of_each_card(site):
     assert f"95% confidence interval of the rank: {lo}–{hi} of {n}" in en
     years = [y for y in card_years(analysis.load_panel(), "PAPI")["74"] if y >= 2018]  # the 2018 design: SEs exist
     assert len(years) >= 6 and vi.count("Khoảng tin cậy 95% của thứ hạng") == len(years)  # one per PAPI card from 2018 on
+
+
+_LINK = re.compile(r'\b(?:href|src)="([^"]+)"')
+
+
+def test_every_internal_link_of_the_site_resolves(site, browser):
+    """Issue 19.4: every href and src of every page, resolved as a browser resolves it (against the page's own
+    address), names a file of the site, and every #fragment names an element of its target page. Then the
+    browser follows the home and footer links of a province page in each language (252 of them were broken)."""
+    from html import unescape
+    from urllib.parse import unquote, urljoin, urlparse
+
+    pages = sorted(site.rglob("*.html"))
+    ids: dict[Path, set[str]] = {}
+    broken, checked = [], 0
+    for page in pages:
+        for raw in _LINK.findall(page.read_text(encoding="utf-8")):
+            link = unescape(raw)
+            if link.startswith(("data:", "mailto:", "http://", "https://", "javascript:")):
+                continue
+            url = urlparse(urljoin(page.as_uri(), link))
+            target = Path(unquote(url.path))
+            checked += 1
+            if not target.is_file():
+                broken.append((str(page.relative_to(site)), link))
+                continue
+            if url.fragment and target.suffix == ".html":
+                if target not in ids:
+                    ids[target] = set(re.findall(r'\bid="([^"]+)"', target.read_text(encoding="utf-8")))
+                if url.fragment not in ids[target]:
+                    broken.append((str(page.relative_to(site)), link))
+            assert site in target.resolve().parents, (page, link)  # nothing outside the site
+    assert checked > 1000 and not broken, (len(broken), broken[:10])
+    page = browser.new_page()
+    for lang, home in (("vi", "index.html"), ("en", "index-en.html")):
+        page.goto((site / "provinces" / f"74-{lang}.html").as_uri())
+        page.click("header.top > a")
+        page.wait_for_load_state()
+        assert page.url == (site / home).as_uri()
+        page.goto((site / "provinces" / f"74-{lang}.html").as_uri())
+        page.click("footer a")
+        page.wait_for_load_state()
+        assert page.url == (site / home).as_uri() + "#sources" and page.locator("#sources").count() == 1
+    page.close()

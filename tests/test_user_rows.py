@@ -164,3 +164,36 @@ def test_card_markdown_escapes_text_from_data_for_any_renderer(hostile_build):
         html = mistune.html(render(card, lang))  # raw HTML allowed, as in nbconvert
         assert "<script" not in html and "<img" not in html
         assert "&lt;script&gt;window.__pwned=2;document.title='pwned'&lt;/script&gt;" in html.replace("&#x27;", "'")
+
+
+def test_card_cli_and_notebook_refuse_a_year_only_the_researcher_covers(hostile_build, monkeypatch):
+    """Issue 19.10: one rule for the command and notebook 06. PCI 2024 of Bình Dương exists only as the researcher's
+    value: both refuse it, say it is the researcher's, and name the years with a published value; neither falls
+    back to another year unless asked, and then the card says so."""
+    import os
+    import subprocess
+    import sys
+
+    import papermill
+
+    from analysis import paths
+    from analysis.errors import DataError
+    from analysis.report_card import build_card, render
+
+    processed, result = hostile_build
+    env = os.environ | {"VNGOV_PROCESSED_DIR": str(processed)}
+    cli = subprocess.run([sys.executable, "-m", "analysis", "card", "--province", "binh duong", "--year", "2024", "--index", "PCI",
+                          "--format", "md"], capture_output=True, text=True, env=env, timeout=120)
+    assert cli.returncode == 2
+    assert "PCI 2024 for Bình Dương exists only as your own value" in cli.stderr and "Years with a published value: 2005" in cli.stderr
+    nb = paths.project_root() / "notebooks" / "06_report_card.ipynb"
+    out = processed.parent / "06-refused.ipynb"
+    monkeypatch.setenv("VNGOV_PROCESSED_DIR", str(processed))  # the kernel inherits it
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        papermill.execute_notebook(str(nb), str(out), parameters={"year": 2024, "index": "PCI"}, kernel_name="vngov-indices",
+                                   progress_bar=False, cwd=str(nb.parent))
+    assert "exists only as your own value" in str(err.value) and "Years with a published value: 2005" in str(err.value)
+    with pytest.raises(DataError, match="no published PAPI value for Bình Dương in 2023"):  # no value at all: refused too
+        build_card(result.panel, result.provinces, "Bình Dương", 2023)
+    stated = build_card(result.panel, result.provinces, "Bình Dương", 2023, fallback=True)
+    assert stated.year == 2022 and "no published score in 2023; this card uses 2022" in render(stated, "en")

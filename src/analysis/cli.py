@@ -91,7 +91,7 @@ def _card(args: argparse.Namespace) -> int:
     offers without a Word file (years other than the latest) are made here on demand."""
     from . import load_panel, load_table
     from .notebook import setup
-    from .report_card import build_card, card_years, render
+    from .report_card import build_card, render
     from .runner.run import reports_dir
 
     ext = "docx" if args.format == "docx" else "md"
@@ -99,11 +99,8 @@ def _card(args: argparse.Namespace) -> int:
         _check_output(Path(args.output), ext)  # before any work: a refused path costs nothing
     setup()  # the notebooks' plain, deterministic chart style
     panel = load_panel()
-    card = build_card(panel, load_table("provinces"), args.province, args.year, args.index)
-    if card.year != args.year:  # a card of another year than asked is the notebooks' choice, not this command's
-        years = card_years(panel, card.index).get(card.province_code, [])
-        raise DataError(f"no {card.index} value for {card.province} in {args.year}", column="year", value=args.year,
-                        hint=f"Years with a value: {', '.join(map(str, years)) or 'none'}")
+    # one rule with notebook 06 (`report_card.build_card`): published values only; another year only when asked
+    card = build_card(panel, load_table("provinces"), args.province, args.year, args.index, fallback=args.fallback)
     out = Path(args.output) if args.output else reports_dir() / "cards" / f"{card.province_code}-{card.index}-{card.year}-{args.language}.{ext}"
     _check_output(out, ext)
     try:
@@ -167,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     card.add_argument("--province", required=True, help="any spelling or the GSO code, e.g. \"binh duong\", 74")
     card.add_argument("--year", type=int, required=True)
     card.add_argument("--index", default="PAPI", help="PAPI (default), PAR_INDEX, SIPAS, ...")
+    card.add_argument("--fallback", action="store_true",
+                      help="without a published value in --year, use the latest earlier published year (the card says so)")
     card.add_argument("--language", default="vi", choices=["vi", "en"])
     card.add_argument("--format", default="docx", choices=["docx", "md"])
     card.add_argument("--output", help="file to write (default reports/cards/<code>-<index>-<year>-<language>.<docx|md>)")

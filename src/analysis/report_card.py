@@ -425,26 +425,47 @@ def other_indices(rows: pd.DataFrame | list[dict], year: int, as_frame: bool = T
 
 
 def build_card(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, year: int, index: str = "PAPI",
-               uncertainty: pd.DataFrame | None = None, crosschecks: pd.DataFrame | None = None) -> Card:
+               uncertainty: pd.DataFrame | None = None, crosschecks: pd.DataFrame | None = None, fallback: bool = False) -> Card:
     """Everything a report card states, computed from the panel. `province` may be any known spelling.
-    If the province has no score in `year`, its latest earlier year is used and the card says so.
-    `uncertainty` and `crosschecks` default to the processed tables."""
+    A card states published values only: a year without a published score is refused, naming the years that
+    have one (and, where the researcher's own table covers the year, saying that it is theirs), unless
+    `fallback` asks for the latest earlier published year, which the card then states in its first lines.
+    The command line and notebook 06 follow this one rule. `uncertainty` and `crosschecks` default to the
+    processed tables."""
     code = Registry(provinces).resolve(province, column="province")
-    return build_cards(panel, provinces, year, index, codes=[code], uncertainty=uncertainty, crosschecks=crosschecks)[code]
+    return build_cards(panel, provinces, year, index, codes=[code], uncertainty=uncertainty, crosschecks=crosschecks,
+                       fallback=fallback)[code]
+
+
+def refuse_year(panel: pd.DataFrame, index: str, code: str, province: str, year: int, scored: list[int]) -> DataError:
+    """The error for a card year without a published value: which years have one, and whether the year is covered
+    only by a researcher's own rows (which never make an official card)."""
+    mine = panel[(panel["province_code"].astype(str) == code) & (panel["index"] == index) & (panel["year"] == year)
+                 & (panel["reliability"] == "user")]
+    years = ", ".join(map(str, scored)) or "none"
+    if len(mine):
+        files = ", ".join(sorted({str(v) for v in mine["source_id"]}))
+        return DataError(f"{index} {year} for {province} exists only as your own value ({files}); a report card states "
+                         "published values only", column="year", value=year,
+                         hint=f"Years with a published value: {years}. Your values appear in your own analyses, marked as yours.")
+    return DataError(f"no published {index} value for {province} in {year}", column="year", value=year,
+                     hint=f"Years with a published value: {years}" + ("; or ask for the latest earlier one (fallback: true / "
+                                                                       "--fallback), which the card states" if scored else ""))
 
 
 def build_cards(panel: pd.DataFrame, provinces: pd.DataFrame, year: int, index: str = "PAPI",
                 codes: list[str] | None = None, uncertainty: pd.DataFrame | None = None,
-                crosschecks: pd.DataFrame | None = None) -> dict[str, Card]:
+                crosschecks: pd.DataFrame | None = None, fallback: bool = True) -> dict[str, Card]:
     """Cards for many provinces in one pass: national and regional means, thresholds and like-for-like
     totals are computed once, not per card. An index the project has only as reported values (not
-    `ranked` in the codebook, or a researcher's own) gets the card of what was published."""
+    `ranked` in the codebook, or a researcher's own) gets the card of what was published. `fallback`: see
+    `build_card` (many provinces of one year: a province without that year gets its latest earlier one, stated)."""
     info = codebook.index_info(index)
     if info is None or not info["ranked"]:
         wanted = codes if codes is not None else sorted(card_years(panel, index))
-        return {c: card for (c, _), card in _reported_cards(panel, provinces, index, [(c, year) for c in wanted]).items()}
+        return {c: card for (c, _), card in _reported_cards(panel, provinces, index, [(c, year) for c in wanted], fallback).items()}
     ctx = _Context(panel, provinces, index, codes, uncertainty, crosschecks)
-    return {code: ctx.card(code, year) for code in (codes if codes is not None else sorted(ctx.scored))}
+    return {code: ctx.card(code, year, fallback) for code in (codes if codes is not None else sorted(ctx.scored))}
 
 
 _NO_DIMS = {"indicator": [], "value": [], "rank": [], "rank_of": [], "scale_max": []}  # a province-year without dimensions
@@ -497,6 +518,7 @@ class _Context:
         self.history = {str(k): g[["year", "value", "rank", "rank_of", "method_version"]].reset_index(drop=True)
                         for k, g in tot.groupby("province_code")}
         self.scored = {str(k): sorted(int(y) for y in g["year"]) for k, g in tot.groupby("province_code")}
+        self.panel = panel  # for the refusal of a year without a published value (`refuse_year`)
         self.dims = {(str(c), int(y)): {k: list(v) for k, v in g.sort_values("indicator")[list(_NO_DIMS)].items()}
                      for (c, y), g in dims.groupby(["province_code", "year"])}
         self.heads = {str(k): g[OTHER_COLUMNS].to_dict("records") for k, g in heads.groupby("province_code")}
@@ -592,16 +614,15 @@ class _Context:
             return None
         return int(ri.at[code, "rank_low"]), int(ri.at[code, "rank_high"]), int(ri.at[code, "n"])
 
-    def card(self, code: str, year: int) -> Card:
+    def card(self, code: str, year: int, fallback: bool = True) -> Card:
         index, info = self.index, self.info[code]
         scored = self.scored.get(code, [])
         notes: list[str] = []
         card_year = year
         if year not in scored:
             earlier = [y for y in scored if y < year]
-            if not earlier:
-                raise DataError(f"{index} has no total for {info['province']} in or before {year}", column="year", value=year,
-                                hint=f"Years with a total: {', '.join(map(str, scored)) or 'none'}")
+            if not earlier or not fallback:
+                raise refuse_year(self.panel, index, code, info["province"], year, scored)
             notes.append(f"fallback:{year}")
             card_year = earlier[-1]
         t = self.totals[(code, card_year)]
@@ -770,7 +791,7 @@ def _fields(cur: pd.DataFrame, index: str) -> pd.DataFrame:
 
 
 def _reported_cards(panel: pd.DataFrame, provinces: pd.DataFrame, index: str,
-                    wanted: list[tuple[str, int]]) -> dict[tuple[str, int], Card]:
+                    wanted: list[tuple[str, int]], fallback: bool = True) -> dict[tuple[str, int], Card]:
     """Cards of an index known from reported values only, for each (province code, year) wanted: what was
     published for the province-year, the previous reported year beside it, and every value marked as
     reported with its source."""
@@ -802,9 +823,8 @@ def _reported_cards(panel: pd.DataFrame, provinces: pd.DataFrame, index: str,
         card_year = year
         if year not in scored:
             earlier = [y for y in scored if y < year]
-            if not earlier:
-                raise DataError(f"{index} has no reported total or rank for {info['province']} in or before {year}", column="year",
-                                value=year, hint=f"Years with a value: {', '.join(map(str, scored)) or 'none'}")
+            if not earlier or not fallback:
+                raise refuse_year(panel, index, code, info["province"], year, scored)
             notes.append(f"fallback:{year}")
             card_year = earlier[-1]
         rows = mine_by.get(code, mine.iloc[0:0])

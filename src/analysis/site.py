@@ -544,7 +544,7 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
                               name=name, code=code, region=region, successor=p.name_2025, successor_code=p.code_2025,
                               successor_blocks=succ, t=t, cards=_cards_html(cards, lang, charts), cards_nav=_cards_nav(cards, lang),
                               series=_series(series_by.get(code, rows.iloc[0:0]), lang), other_lang_page=f"{code}-{other}.html",
-                              other_lang=other, other_lang_label=t["other"], home="../index.html" if lang == "vi" else "../index-en.html")
+                              other_lang=other, other_lang_label=t["other"], home=HOME_TEXT[lang]["page"])
             (site / "provinces" / f"{code}-{lang}.html").write_text(page, encoding="utf-8")
     return round(time.perf_counter() - t0, 2)
 
