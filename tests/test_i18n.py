@@ -72,3 +72,27 @@ def test_dates_follow_the_language():
 
     assert fmt_date("2025-10-16", "vi") == "16/10/2025" and fmt_date("2025-10", "vi") == "10/2025"
     assert fmt_date("2025-10-16", "en") == "2025-10-16" and fmt_date("", "vi") == "" and fmt_date("2025", "vi") == "2025"
+
+
+def test_vietnamese_alphabetical_order():
+    """Issue 19.5: provinces listed as a Vietnamese reader expects: syllable by syllable, ă â after a, đ after d, ê after e,
+    ô ơ after o, ư after u, tones deciding only ties; "TP. Hồ Chí Minh" under H."""
+    from analysis.i18n import vi_sort_key
+
+    names = ["Yên Bái", "TP. Hồ Chí Minh", "Đà Nẵng", "Bình Định", "Dak Nông", "Bạc Liêu", "Hà Nội", "Hải Phòng", "Cao Bằng",
+             "Cà Mau", "Bà Rịa - Vũng Tàu", "Ấp Bắc", "An Giang", "Hậu Giang", "Ơ Ri", "Ô Môn", "Ong", "Ưu", "Uông Bí"]
+    expected = ["An Giang", "Ấp Bắc", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bình Định", "Cà Mau", "Cao Bằng", "Dak Nông", "Đà Nẵng",
+                "Hà Nội", "Hải Phòng", "Hậu Giang", "TP. Hồ Chí Minh", "Ong", "Ô Môn", "Ơ Ri", "Uông Bí", "Ưu", "Yên Bái"]
+    assert sorted(names, key=vi_sort_key) == expected
+    assert sorted(names) != expected  # code-point order is not it
+
+
+def test_the_city_is_named_as_a_city(panel):
+    """Issue 19.5: "TP. Hồ Chí Minh" in every output (bare "Hồ Chí Minh" reads as the person); the old spelling still resolves."""
+    from analysis import load_table
+    from analysis.registry import Registry
+
+    provinces = load_table("provinces")
+    assert set(provinces.loc[provinces["province_code"] == "79", "province"]) == {"TP. Hồ Chí Minh"}
+    assert set(panel.loc[panel["province_code"] == "79", "province"]) == {"TP. Hồ Chí Minh"}
+    assert Registry(provinces).resolve("Hồ Chí Minh") == "79" and Registry(provinces).resolve("tp hcm") == "79"

@@ -215,7 +215,10 @@ def test_credits_name_only_publishers_in_the_data():
     text = "; ".join(credits(only_papi))
     assert "CECODES" in text and "VCCI" not in text and "press" not in text and "DVC766" not in text
     full = "; ".join(credits(panel))
-    assert "VCCI and USAID" in full and "Cổng Dịch vụ công quốc gia" in full
+    assert "VCCI and USAID" in full and "National Public Service Portal" in full
+    vi = "; ".join(credits(panel, "vi"))  # issue 19.5: Vietnamese names only, the quoted-values phrase said once
+    assert "Cổng Dịch vụ công quốc gia" in vi and "VCCI và USAID" in vi and "Ministry" not in vi and "(Government" not in vi
+    assert vi.count("trích dẫn") == 1 and full.count("quoted") == 1 and vi.count("*") == full.count("*") > 2
 
 
 def test_site_footer_and_home_sources_list_the_users_table(hostile_build, hostile_site, monkeypatch):

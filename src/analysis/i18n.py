@@ -101,6 +101,39 @@ def axis_formatter(lang: str):  # noqa: ANN201 - a matplotlib FuncFormatter
     return FuncFormatter(fmt)
 
 
+_VI_LETTERS = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+_VI_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # huyền, hỏi, ngã, sắc, nặng
+
+
+def vi_sort_key(name: str) -> tuple:
+    """Vietnamese dictionary order: letters in the Vietnamese alphabet (a ă â b c d đ e ê ...: Bạc Liêu before
+    Bình Định, Đ after D), tone marks deciding only between otherwise equal words; a leading "TP." is ignored
+    (TP. Hồ Chí Minh sorts under H). Python's code-point order puts "Bình" before "Bạc" and Đ after Z."""
+    import unicodedata
+
+    text = re.sub(r"^(TP\.?|Thành phố)\s+", "", str(name)).lower()
+    letters, tones = [], []
+    for ch in text:
+        parts = unicodedata.normalize("NFD", ch)
+        base, marks = parts[0], parts[1:]
+        tone = next((_VI_TONES[m] for m in marks if m in _VI_TONES), 0)
+        if base == "đ" or ch == "đ":
+            base = "đ"
+        elif "\u0306" in marks:
+            base = "ă"
+        elif "\u0302" in marks:
+            base = {"a": "â", "e": "ê", "o": "ô"}.get(base, base)
+        elif "\u031b" in marks:
+            base = {"o": "ơ", "u": "ư"}.get(base, base)
+        pos = _VI_LETTERS.find(base)
+        if not base.isalnum():  # a word ends: "Bà Rịa" before "Bạc Liêu", "Cà Mau" before "Cao Bằng" (syllable order)
+            letters.append((-1, ""))
+        else:
+            letters.append((pos, "") if pos >= 0 else (len(_VI_LETTERS), base))
+        tones.append(tone)
+    return tuple(letters), tuple(tones)
+
+
 def join(items: list[str] | tuple[str, ...]) -> str:
     """A list of names, joined so that a name with a comma stays one name."""
     return LIST_SEP.join(str(i) for i in items)

@@ -1036,7 +1036,7 @@ def footnotes(card: Card, lang: str) -> list[str]:
     reported card, that its values are reported and where from."""
     t, unc = TEXT[lang], card.uncertainty
     if card.kind == "reported":
-        publisher = (codebook.index_info(card.index) or {}).get("publisher") or _index_name(card.index, lang)
+        publisher = codebook.publisher(card.index, lang) or _index_name(card.index, lang)
         refs = join([_md(r) for r in card.total["source_ref"]] or [_md(card.total["source_id"])])
         return [t["r_source"].format(publisher=_md(publisher), sources=refs)]
     notes = []

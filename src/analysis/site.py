@@ -30,11 +30,22 @@ from markupsafe import Markup
 from . import paths
 from .docx_card import write_docx
 from .errors import DataError
-from .i18n import fmt_date, fmt_number, fmt_rank, index_short, index_title, join, relabel, reliability
+from .i18n import (
+    fmt_date,
+    fmt_number,
+    fmt_rank,
+    index_short,
+    index_title,
+    join,
+    relabel,
+    reliability,
+    vi_sort_key,
+)
 from .manifest import load_manifest
 from .panel import load_build_info, load_panel, load_table
 from .panel.build import project_sources
 from .panel.codebook import INDEX_LABELS, index_info, label, parts
+from .panel.codebook import publisher as codebook_publisher
 from .panel.io import write_csv
 from .panel.vintage import in_34, in_63
 from .registry import normalize_name
@@ -422,11 +433,12 @@ def successor_blocks(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+REPORTED_MARK = "*"  # an index with values quoted on official pages, in the press or in provincial reports
 CREDIT_TEXT = {
-    "vi": {"none": "chưa ghi nhà công bố", "reported": "số liệu trích dẫn từ trang chính thức, báo chí và báo cáo của tỉnh",
-           "also": "và {where}", "user": "bảng của nhà nghiên cứu: {files}"},
-    "en": {"none": "publisher not recorded", "reported": "values quoted on official pages, in the press and in provincial reports",
-           "also": "also {where}", "user": "researcher's tables: {files}"},
+    "vi": {"none": "chưa ghi nhà công bố", "reported": "kèm số liệu trích dẫn từ trang chính thức, báo chí và báo cáo của tỉnh",
+           "user": "bảng của nhà nghiên cứu: {files}"},
+    "en": {"none": "publisher not recorded", "reported": "with values quoted on official pages, in the press and in provincial reports",
+           "user": "researcher's tables: {files}"},
 }
 
 
@@ -439,17 +451,21 @@ def credits(panel: pd.DataFrame, lang: str = "en") -> list[str]:
     for index, g in panel.groupby("index", sort=False):
         rel = set(g["reliability"])
         who = []
-        publisher = str((index_info(index) or {}).get("publisher") or "")
+        publisher = codebook_publisher(index, lang)
         if rel & {"official", "compiled"}:
             who.append(publisher or c["none"])
-        if "reported" in rel:  # the publisher's figures as the press quotes them: credit both
-            who.append(c["also"].format(where=c["reported"]) if who else f"{publisher + ', ' if publisher else ''}{c['reported']}")
+        if "reported" in rel and not who and publisher:  # only quoted: the publisher is still the one credited
+            who.append(publisher)
         if "user" in rel:
             files = sorted({s.removeprefix("user:") for s in g.loc[g["reliability"] == "user", "source_id"]})
             who.append(c["user"].format(files=", ".join(files)))
-        out.append((index, f"{index_short(index) or index_title(index, lang)} ({'; '.join(who)})"))
+        mark = REPORTED_MARK if "reported" in rel else ""  # said once, after the list, not once per index
+        out.append((index, f"{index_short(index) or index_title(index, lang)}{mark} ({'; '.join(who) or c['none']})"))
     order = {k: i for i, k in enumerate(INDEX_ORDER)}
-    return [text for _, text in sorted(out, key=lambda c: (order.get(c[0], len(order)), c[0]))]
+    texts = [text for _, text in sorted(out, key=lambda c: (order.get(c[0], len(order)), c[0]))]
+    if any(REPORTED_MARK in text for text in texts):
+        texts.append(f"{REPORTED_MARK} {c['reported']}")
+    return texts
 
 
 def used_sources(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
@@ -496,7 +512,7 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
     # plain Python strings for the row-by-row work (iterating Arrow-backed strings is slow)
     panel = full.astype({c: object for c in full.columns if pd.api.types.is_string_dtype(full[c])})
     provinces = load_table("provinces")
-    p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province")
+    p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province", key=lambda s: s.map(vi_sort_key))
     merged_into = {c: list(g["province"]) for c, g in p63.sort_values("province_code").groupby("code_2025")}
     cards_by: dict[str, list[Card]] = {}
     for index in CARD_INDICES:  # every year of every index, built once for all provinces
@@ -633,7 +649,7 @@ def finish_site(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     env = _env()
     panel = load_panel()
     provinces = load_table("provinces")
-    p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province")
+    p63 = provinces[provinces["vintage"] == "gso-2008"].sort_values("province", key=lambda s: s.map(vi_sort_key))
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
     common = {"run_id": manifest["run_id"], "data_version": manifest["data"]["indicators_sha256"][:12]}

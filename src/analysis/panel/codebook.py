@@ -26,7 +26,7 @@ from ..errors import DataError
 UNITS = {"points", "percent", "percent_of_max", "index_0_1", "count", "rank"}
 BREAK_KINDS = {"method", "source", "discontinuity", "scale", "composition", "part", "territory"}
 """`territory`: the units change (the 2025 merger): the provinces whose territory did not change continue."""
-INDEX_KEYS = {"label_vi", "label_en", "publisher", "ranked", "computed_ranks", "zero_is_missing", "closed", "year_to_date"}
+INDEX_KEYS = {"label_vi", "label_en", "publisher", "publisher_vi", "publisher_en", "ranked", "computed_ranks", "zero_is_missing", "closed", "year_to_date"}
 INDICATOR_KEYS = {"label_vi", "label_en", "unit", "scale", "parts", "years", "meaning_changes"}
 BREAK_KEYS = {"index", "indicators", "year", "kind", "comparable", "note"}
 COMPARISONS = {
@@ -234,6 +234,13 @@ def _at(rule: dict[int, Any] | None, year: int) -> Any:
 
 def index_info(index: str) -> dict[str, Any] | None:
     return load_codebook().indices.get(index)
+
+
+def publisher(index: str, lang: str) -> str:
+    """Who publishes `index`, in the reader's language (`publisher_vi` / `publisher_en`, else `publisher`): a
+    Vietnamese sentence names "Bộ Nội vụ", not "Bộ Nội vụ (Ministry of Home Affairs)". Empty when not recorded."""
+    info = index_info(index) or {}
+    return str(info.get(f"publisher_{lang}") or info.get("publisher") or "")
 
 
 def indicator_info(index: str, indicator: str) -> dict[str, Any] | None:

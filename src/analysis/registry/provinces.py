@@ -57,6 +57,9 @@ REGION6_COUNTS = {  # cross-check against the GSO yearbook order (letung3105 pop
     "Đồng bằng sông Cửu Long": 13,
 }
 
+# Names a Vietnamese reader expects in running text and lists, where the short name misleads (kept as an alias).
+DISPLAY_NAMES = {"79": "TP. Hồ Chí Minh"}
+
 # Spellings seen in the raw files that no crosswalk lists (abbreviations and old spellings).
 EXTRA_ALIASES = {
     "79": ["TP HCM", "TP.HCM", "Tp.HCM", "HCMC", "HCM", "Sài Gòn", "Hồ Chí Minh city"],
@@ -210,6 +213,9 @@ def build_provinces(raw: dict[str, Path]) -> pd.DataFrame:
         idx = prov.index[prov["province_code"] == code]
         prov.at[idx[0], "aliases"] = set(prov.at[idx[0], "aliases"]) | set(al)
     prov = pd.concat([prov, provinces_2025(prov, new)], ignore_index=True)
+    for i in prov.index[prov["province_code"] == "79"]:  # the city is named as a city: bare "Hồ Chí Minh" reads as the person
+        prov.at[i, "aliases"] = set(prov.at[i, "aliases"]) | {prov.at[i, "province"]}
+        prov.at[i, "province"] = DISPLAY_NAMES["79"]
     prov["aliases"] = prov["aliases"].map(lambda s: "|".join(sorted({a for a in s if isinstance(a, str) and a})))
     prov["note"] = prov.get("note", pd.Series(dtype=str)).fillna("")
     cols = [
