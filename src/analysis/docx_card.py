@@ -142,20 +142,24 @@ def _set_fonts(rpr: BaseOxmlElement, size_pt: float | None = None) -> None:
     from docx.oxml.ns import qn
 
     fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
+    if fonts is None:  # second in the schema's order, after an optional w:rStyle
         fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
+        rpr.insert(1 if len(rpr) and rpr[0].tag == qn("w:rStyle") else 0, fonts)
     for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
         fonts.attrib.pop(qn(f"w:{attr}"), None)
     for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
         fonts.set(qn(f"w:{attr}"), FONT)
     if size_pt is not None:
-        for tag in ("w:sz", "w:szCs"):
-            el = rpr.find(qn(tag))
-            if el is None:
-                el = OxmlElement(tag)
-                rpr.append(el)
-            el.set(qn("w:val"), str(round(size_pt * 2)))
+        size = rpr.find(qn("w:sz"))
+        if size is None:
+            size = OxmlElement("w:sz")
+            rpr.append(size)
+        size.set(qn("w:val"), str(round(size_pt * 2)))
+        complex_size = rpr.find(qn("w:szCs"))
+        if complex_size is None:
+            complex_size = OxmlElement("w:szCs")
+            size.addnext(complex_size)  # w:szCs directly after w:sz, as the schema orders them
+        complex_size.set(qn("w:val"), str(round(size_pt * 2)))
 
 
 def _styles(doc: Docx, lang: str) -> None:
