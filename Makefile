@@ -15,7 +15,7 @@ INSTALLER ?= uv
 COMPILE = $(UV) pip compile --quiet --universal --fork-strategy fewest --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock"
 
-.PHONY: setup lock lock-upgrade browser lab data check fetch release reports nightly refresh-notebooks test lint bench bench-run bench-hangs bench-setup clean
+.PHONY: setup lock lock-upgrade browser lab data check fetch release reports nightly refresh-notebooks card-pdf test lint bench bench-run bench-hangs bench-setup clean
 
 setup: $(STAMP)
 
@@ -83,6 +83,12 @@ nightly: data
 
 refresh-notebooks: data
 	$(PY) -m analysis notebooks refresh
+
+# One Word card rendered to PDF by LibreOffice, page 1 as PNG (reports/cards/Binh-Duong-PAPI-2020-vi.*), to look
+# at the layout of Decree 30/2020/NĐ-CP. Needs LibreOffice Writer, poppler-utils and fonts-liberation2 (Debian),
+# which `make test` does not; CARD_ARGS passes other options (e.g. CARD_ARGS="--language en").
+card-pdf: data
+	$(PY) scripts/render_card_pdf.py $(CARD_ARGS)
 
 lint: setup
 	$(PY) -m ruff check src tests scripts
