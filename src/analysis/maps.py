@@ -274,7 +274,7 @@ def vintage_maps(values_63: pd.DataFrame, values_34: pd.DataFrame, registry: Reg
     right-hand panel says so). One figure title, one title per panel wrapped to its width, one colour scale
     (the same vmin/vmax and colour map on both panels) with one colour bar labelled with the unit, provinces
     without a value hatched and named in the legend, and under the map the source line (`source_line`) and
-    what the right-hand values are. Returns the figure (17 cm wide: `A4_TEXT_WIDTH_CM`)."""
+    what the right-hand values are. Returns the figure (saved, 16.5 cm wide: `A4_TEXT_WIDTH_CM`)."""
     import matplotlib.pyplot as plt
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
@@ -286,25 +286,26 @@ def vintage_maps(values_63: pd.DataFrame, values_34: pd.DataFrame, registry: Reg
     both = pd.concat([values_63["value"], values_34["value"]]).astype(float).dropna()
     vmin, vmax = (float(both.min()), float(both.max())) if len(both) else (0.0, 1.0)
     gap, side = 0.12, 0.04
-    width = A4_TEXT_WIDTH_CM / 2.54 - 2 * 0.1 + 2 * side  # saved with the tight box: `side` off, savefig's 0,1 in pad on
-    # Inches from the top: figure title, panel titles (up to 3 lines), the two maps (their frame is 15,8° by
-    # 17,3°, drawn with geopandas' aspect of 1/cos(latitude)), then colour bar and legend, then the notes.
-    map_w = (width - 2 * side - gap) / 2
-    map_h = map_w * (EXTENT[3] - EXTENT[1]) / (EXTENT[2] - EXTENT[0]) * 1.035
-    head, titles, bar, notes = 0.36, 0.4, 0.62, 0.62
-    height = head + titles + map_h + bar + notes
+    width = A4_TEXT_WIDTH_CM / 2.54 - 2 * 0.1 + 2 * side  # saved with the tight box: `side` off, savefig's 0.1 in pad on
     # drawn at the print resolution: text widths measured at a screen's 80 dpi (hinted glyphs) are narrower than
     # printed, and the wrapped titles and notes must fit the page as printed
-    fig = plt.figure(figsize=(width, height), dpi=PRINT_DPI)
+    fig = plt.figure(figsize=(width, 6.0), dpi=PRINT_DPI)
+    name = label(index, indicator)[0 if language == "vi" else 1]
+    title = fig.text(0.5, 1.0, text["title"].format(name=name, year=year), ha="center", va="top", fontsize=10, fontweight="bold")
+    _fit(title, width - 2 * side)  # a long indicator name takes two lines
+    # Inches from the top: figure title, panel titles (up to 2 lines), the two maps (their frame is 15.8° by
+    # 17.3°, drawn with geopandas' aspect of 1/cos(latitude)), then colour bar and legend, then the notes.
+    map_w = (width - 2 * side - gap) / 2
+    map_h = map_w * (EXTENT[3] - EXTENT[1]) / (EXTENT[2] - EXTENT[0]) * 1.035
+    head, titles, bar, notes = 0.16 + 0.2 * (title.get_text().count("\n") + 1), 0.4, 0.62, 0.62
+    height = head + titles + map_h + bar + notes
+    fig.set_size_inches(width, height)
+    title.set_y(1 - 0.06 / height)
 
     def frac(left: float, top: float, w: float, h: float) -> list[float]:
         return [left / width, 1 - (top + h) / height, w / width, h / height]
 
     axes = [fig.add_axes(frac(side, head + titles, map_w, map_h)), fig.add_axes(frac(side + map_w + gap, head + titles, map_w, map_h))]
-    name = label(index, indicator)[0 if language == "vi" else 1]
-    title = fig.text(0.5, 1 - 0.06 / height, text["title"].format(name=name, year=year), ha="center", va="top", fontsize=10,
-                     fontweight="bold")
-    _fit(title, width - 2 * side)
     with_value = values_34["value"].notna().sum() if len(values_34) else 0
     panel_titles = (text["panel_63"].format(n=int(values_63["value"].notna().sum())),
                     text["panel_34"].format(n=int(with_value)) if derived else text["panel_34_none"])
