@@ -29,10 +29,6 @@ OWNED = {"03_trends", "03_trends-pci", "04_panel_models", "05_online_services"}
 KNOWN = {  # (run name, figure, kind, text a, text b): found by this check, to be fixed by the notebook's owner
     ("02_correlation", "scatter_top_pairs", "overlap", "text 'Bến Tre'", "text 'Quảng Ninh'"),
     ("02_correlation", "scatter_top_pairs", "overlap", "text 'Hà Nội'", "text 'Bình Thuận'"),
-    ("07_maps-vi", "choropleth", "overlap", "text 'Chỉ số PAPI (tổng điểm, không trọng số) 2021: 63 tỉnh, thành phố (N = 60)'",
-     "text '34 tỉnh, thành phố từ 2025, suy ra (bình quân gia quyền theo dân số; N = 32)'"),
-    ("07_maps-vi", "choropleth", "overlap", "text 'Chỉ số PAPI (tổng điểm, không trọng số) 2021: 63 tỉnh, thành phố (N = 60)'", "text '48'"),
-    ("07_maps-vi", "choropleth", "overlap", "text '34 tỉnh, thành phố từ 2025, suy ra (bình quân gia quyền theo dân số; N = 32)'", "text '48'"),
     ("08_validation", "agreement_by_family", "overlap", "text ' 0.00% of 1'", "text 'press vs press'"),
 }
 

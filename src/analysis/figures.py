@@ -177,7 +177,8 @@ MIN_OVERLAP_PX = 1.0  # overlaps of rendered boxes smaller than this (pixels, ea
 def _drawn_texts(fig: Any) -> list[Any]:
     """Every text the renderer draws: titles, labels, annotations, figure texts and the tick labels inside
     each axis's view (matplotlib keeps Text objects of ticks outside the view, but does not draw them).
-    Texts inside a legend are left out: the legend is checked as one box."""
+    Texts inside a legend are left out: the legend is checked as one box. An axes turned off (`set_axis_off`,
+    as on a map) draws neither its tick labels nor its axis labels, though it keeps them as Text objects."""
     from matplotlib.legend import Legend
     from matplotlib.text import Text
 
@@ -185,10 +186,12 @@ def _drawn_texts(fig: Any) -> list[Any]:
     ticks: dict[int, bool] = {}
     for ax in fig.axes:
         for axis in ax._axis_map.values():  # x, y (and z) axes of this Axes
+            if not ax.axison:
+                ticks[id(axis.label)] = False
             lo, hi = sorted(axis.get_view_interval())
             pad = 1e-9 * max(1.0, abs(hi - lo))
             for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                inside = lo - pad <= tick.get_loc() <= hi + pad
+                inside = ax.axison and lo - pad <= tick.get_loc() <= hi + pad
                 for label in (tick.label1, tick.label2):
                     ticks[id(label)] = inside
     out = []
