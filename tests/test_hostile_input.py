@@ -353,3 +353,94 @@ def test_the_readme_states_the_limits_of_limits_py():
                  f"`max_output_mb` ≤ {top['max_output_mb']:,}", f"`keep` ≤ {top['keep']:,}", f"`jobs` ≤ {top['jobs']}"]
     missing = [e for e in expected if e not in section]
     assert not missing, missing
+
+
+# ---- second adversary round (issue 17): amplification, overwrites, separators, whose rank ---------------------------
+
+
+def test_a_long_mapping_note_copied_into_every_row_is_refused(tmp_path, ingest_user):
+    """A 3 KB table with an 800 KB mapping note made a 510 MB indicators.csv: a text over TEXT_MAX_CHARS is refused
+    where it is read, before any row carries it."""
+    from analysis.limits import TEXT_MAX_CHARS
+
+    write(tmp_path, MAPPED)
+    (tmp_path / "t.mapping.yml").write_text(MAP + "note: \"" + "N" * (TEXT_MAX_CHARS + 1) + "\"\n", encoding="utf-8")
+    t0 = time.monotonic()
+    refused(ingest_user, tmp_path / "t.csv", "t.mapping.yml", f"{TEXT_MAX_CHARS + 1:,} characters")
+    assert time.monotonic() - t0 < 5
+
+
+def test_a_long_shared_string_in_a_workbook_is_refused_by_cell(tmp_path, ingest_user):
+    from analysis.limits import TEXT_MAX_CHARS
+
+    long = "S" * (TEXT_MAX_CHARS + 10)
+    path = workbook(tmp_path / "t.xlsx", [COLS, ["Bình Dương", 2022, "PAR_INDEX", "total", 84.5, "percent", long, ""],
+                                          ["Bình Phước", 2022, "PAR_INDEX", "total", 80.5, "percent", long, ""]])
+    refused(ingest_user, path, "t.xlsx", "row 2", "'source'", f"{TEXT_MAX_CHARS + 10:,} characters")
+
+
+def test_text_summed_over_a_files_rows_is_bounded(registry, monkeypatch):
+    """Many rows each under the per-text limit still add up: the sum per file is checked in `prepare`."""
+    from analysis.panel import build
+    from analysis.panel.build import prepare
+    from analysis.sources.common import obs_frame
+
+    monkeypatch.setattr(build, "TEXT_MAX_TOTAL_CHARS", 5_000)
+    rows = [{"province_raw": "Bình Dương", "vintage": "gso-2008", "year": 2010 + i, "index": "MY_INDEX", "indicator": "total",
+             "value": 1.0, "note": "n" * 1_000, "source_ref": "page", "date": "", "_file": "mine.csv", "_row": i + 2,
+             "_column": "value", "_tol": 0.5} for i in range(6)]
+    obs = obs_frame(rows)
+    obs["source_id"], obs["reliability"], obs["priority"] = "user:mine.csv", "user", 1000
+    with pytest.raises(DataError) as err:
+        prepare(obs, registry)
+    assert "mine.csv" in str(err.value) and "characters of text" in str(err.value)
+    prepare(obs.iloc[:4], registry)  # 4 000 characters: fine
+
+
+@pytest.mark.parametrize("name", ["Bình;Dương", "Bình/Dương", "Bình, Dương", "Bình\uff5cDương", "Bình\u00a6Dương",
+                                  "Bình\u200bDương", "Bình\u2060Dương"])
+def test_a_province_name_holding_a_separator_is_unknown(registry, name):
+    assert registry.find(name) is None
+    with pytest.raises(DataError, match="unknown province name: a name cannot hold"):
+        registry.resolve(name, file="t.csv", row=2, column="province")
+    assert registry.find("Bà Rịa - Vũng Tàu") == "77" and registry.find("TP.HCM") == "79"
+
+
+def test_card_output_never_replaces_an_existing_file_unless_forced(tmp_path):
+    import subprocess
+    import sys
+
+    target = tmp_path / "README.md"
+    target.write_text("the researcher's notes\n", encoding="utf-8")
+    args = [sys.executable, "-m", "analysis", "card", "--province", "74", "--year", "2020", "--format", "md", "--output", str(target)]
+    run = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "the output file exists" in run.stderr and "--force" in run.stderr
+    assert target.read_text(encoding="utf-8") == "the researcher's notes\n"
+    forced = subprocess.run([*args, "--force"], capture_output=True, text=True, timeout=300)
+    assert forced.returncode == 0 and "Bình Dương" in target.read_text(encoding="utf-8")
+
+
+def test_a_researchers_rank_is_not_labelled_published_on_province_pages():
+    """A user `*_rank` row and a user rank shown in the series table say whose they are (the cards never show them)."""
+    import pandas as pd
+
+    from analysis.panel import load_panel
+    from analysis.site import series_rows
+
+    panel = load_panel()
+    base = panel[(panel["index"] == "PAR_INDEX") & (panel["indicator"] == "total_rank") & (panel["province_code"] == "74")].iloc[0]
+    total = panel[(panel["index"] == "PAR_INDEX") & (panel["indicator"] == "total") & (panel["province_code"] == "74")].iloc[0]
+    mine = pd.DataFrame([base.to_dict() | {"year": 2023, "value": 1.0, "rank": 1, "rank_of": 63, "reliability": "user",
+                                           "source_id": "user:mine.csv"},
+                         total.to_dict() | {"year": 2023, "value": 97.5, "rank": 1, "rank_of": 63, "reliability": "user",
+                                            "source_id": "user:mine.csv"}])
+    s = series_rows(pd.concat([panel, mine], ignore_index=True))
+    s = s[s["province_code"] == "74"]
+    user_rank = s[(s["reliability"] == "user") & (s["indicator"] == "total_rank")]
+    published = s[(s["reliability"] == "reported") & (s["indicator"] == "total_rank")]
+    assert len(user_rank) == 1 and len(published) >= 1
+    assert published["label_vi"].str.startswith("Thứ hạng công bố").all() and published["label_en"].str.startswith("Published rank").all()
+    assert not user_rank["label_vi"].str.contains("công bố:").any() and not user_rank["label_en"].str.contains("Published").any()
+    user_total = s[(s["reliability"] == "user") & (s["indicator"] == "total")]
+    assert user_total["rank_text_vi"].iloc[0].startswith("1/63 (") and user_total["rank_text_en"].iloc[0].startswith("1/63 (")
+    assert (published["rank_text_vi"] == published["rank_text"]).all()  # the publisher's ranks unmarked

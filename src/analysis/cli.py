@@ -96,13 +96,13 @@ def _card(args: argparse.Namespace) -> int:
 
     ext = "docx" if args.format == "docx" else "md"
     if args.output:
-        _check_output(Path(args.output), ext)  # before any work: a refused path costs nothing
+        _check_output(Path(args.output), ext, args.force)  # before any work: a refused path costs nothing
     setup()  # the notebooks' plain, deterministic chart style
     panel = load_panel()
     # one rule with notebook 06 (`report_card.build_card`): published values only; another year only when asked
     card = build_card(panel, load_table("provinces"), args.province, args.year, args.index, fallback=args.fallback)
     out = Path(args.output) if args.output else reports_dir() / "cards" / f"{card.province_code}-{card.index}-{card.year}-{args.language}.{ext}"
-    _check_output(out, ext)
+    _check_output(out, ext, args.force or not args.output)  # the default place under reports/cards/ is the command's own
     try:
         if args.format == "docx":
             from .docx_card import write_docx
@@ -117,11 +117,12 @@ def _card(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_output(out: Path, ext: str) -> None:
+def _check_output(out: Path, ext: str, force: bool = False) -> None:
     """A card file goes anywhere but over the project's data and published reports (a mistyped --output must
     not replace the site's home page), and carries the extension of its format. The path is compared both as
     written and with every link followed: `data/processed/current/x.docx` is inside the live build folder
-    under `data/.builds/`, and a link elsewhere may point into `reports/runs/`."""
+    under `data/.builds/`, and a link elsewhere may point into `reports/runs/`. An existing file is replaced only
+    with `--force`: a mistyped path must not overwrite a README."""
     from .runner.run import reports_dir
 
     if out.suffix.lower() != f".{ext}":
@@ -136,6 +137,8 @@ def _check_output(out: Path, ext: str) -> None:
                                 value=str(out), hint=f"Write it elsewhere, e.g. {reports_dir() / 'cards'}")
     if out.exists() and not out.resolve().is_file():
         raise DataError("the output exists and is not a file", column="--output", value=str(out))
+    if out.exists() and not force:  # a mistyped --output must not replace a README or another checkout's file
+        raise DataError("the output file exists", column="--output", value=str(out), hint="Pass --force to replace it")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     card.add_argument("--province", required=True, help="any spelling or the GSO code, e.g. \"binh duong\", 74")
     card.add_argument("--year", type=int, required=True)
     card.add_argument("--index", default="PAPI", help="PAPI (default), PAR_INDEX, SIPAS, ...")
+    card.add_argument("--force", action="store_true", help="replace --output if it exists")
     card.add_argument("--fallback", action="store_true",
                       help="without a published value in --year, use the latest earlier published year (the card says so)")
     card.add_argument("--language", default="vi", choices=["vi", "en"])

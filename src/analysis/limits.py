@@ -30,6 +30,12 @@ XLSX_MAX_PARSED_CELLS = 20_000_000
 """Cell elements a worksheet may contain, values or not (styled empty cells cost parsing time too)."""
 FIELD_MAX_CHARS = 131_072
 """One CSV field (the csv module's own limit); longer is almost always an unclosed quote."""
+TEXT_MAX_CHARS = 4_000
+"""One text a row carries (source, note, name, date), from any path: a CSV or XLSX cell, a mapping file's
+`source` or `note` (the longest real note is 280 characters). A mapping's text is copied into every row it
+maps, so an 800 KB note would otherwise make a 3 KB table half a gigabyte of output."""
+TEXT_MAX_TOTAL_CHARS = 8_000_000
+"""All text the rows of one file carry, summed over rows (the largest real source carries 0.5 million)."""
 
 # ---- YAML (mapping files, run configs, the manifest and the codebook) -------------------------------------
 YAML_MAX_BYTES = 1 * MB

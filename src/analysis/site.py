@@ -44,7 +44,7 @@ from .i18n import (
 from .manifest import load_manifest
 from .panel import load_build_info, load_panel, load_table
 from .panel.build import project_sources
-from .panel.codebook import INDEX_LABELS, index_info, label, parts
+from .panel.codebook import INDEX_LABELS, PUBLISHED_RELIABILITY, index_info, label, parts
 from .panel.codebook import publisher as codebook_publisher
 from .panel.io import write_csv
 from .panel.vintage import in_34, in_63
@@ -262,6 +262,10 @@ def series_rows(panel: pd.DataFrame) -> pd.DataFrame:
     s["label_vi"] = [pairs[(i, k)][0] for i, k in zip(s["index"], s["indicator"], strict=True)]
     s["label_en"] = [pairs[(i, k)][1] for i, k in zip(s["index"], s["indicator"], strict=True)]
     ranks = s["indicator"].str.endswith("_rank")
+    theirs = ~s["reliability"].isin(PUBLISHED_RELIABILITY)  # a researcher's (or derived) rank is not "published"
+    for lang, col in (("vi", "label_vi"), ("en", "label_en")):
+        own = USER_RANK_LABEL[lang]
+        s.loc[ranks & theirs, col] = s.loc[ranks & theirs, col].str.replace(PUBLISHED_RANK_PREFIX[lang], own, regex=False)
     for lang in ("vi", "en"):
         s[f"value_{lang}"] = [fmt_number(v, lang) for v in s["value"]]
         s[f"source_{lang}"] = [f"{sid} ({reliability(rel, lang)})" for sid, rel in zip(s["source_id"], s["reliability"], strict=True)]
@@ -269,6 +273,10 @@ def series_rows(panel: pd.DataFrame) -> pd.DataFrame:
     has_rank = s["rank"].notna() & s["rank_of"].notna()
     s["rank_text"] = ""
     s.loc[has_rank, "rank_text"] = s.loc[has_rank, "rank"].astype(int).astype(str) + "/" + s.loc[has_rank, "rank_of"].astype(int).astype(str)
+    for lang in ("vi", "en"):  # the rank column too says whose rank it is
+        s[f"rank_text_{lang}"] = s["rank_text"]
+        mark = has_rank & theirs
+        s.loc[mark, f"rank_text_{lang}"] = s.loc[mark, "rank_text"] + " (" + s.loc[mark, "reliability"].map(lambda r, lang=lang: reliability(r, lang)) + ")"
     return s
 
 
@@ -280,7 +288,7 @@ def _series(rows: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
         out.append({"index": index, "label": index_title(index, lang), "rows": [
             {"year": int(y), "date": d, "indicator": k, "indicator_label": lab, "value": v, "rank": r, "source": src}
             for y, d, k, lab, v, r, src in zip(g["year"], g["date"], g["indicator"], g[f"label_{lang}"], g[f"value_{lang}"],
-                                               g["rank_text"], g[f"source_{lang}"], strict=True)]})
+                                               g[f"rank_text_{lang}"], g[f"source_{lang}"], strict=True)]})
     return out
 
 
@@ -433,6 +441,8 @@ def successor_blocks(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+PUBLISHED_RANK_PREFIX = {"vi": "Thứ hạng công bố", "en": "Published rank"}  # codebook.label of a `*_rank` indicator
+USER_RANK_LABEL = {"vi": "Thứ hạng không do cơ quan công bố đưa ra", "en": "Rank not given by the publisher"}
 REPORTED_MARK = "*"  # an index with values quoted on official pages, in the press or in provincial reports
 CREDIT_TEXT = {
     "vi": {"none": "chưa ghi nhà công bố", "reported": "kèm số liệu trích dẫn từ trang chính thức, báo chí và báo cáo của tỉnh",

@@ -31,7 +31,12 @@ def describe(char: str) -> str:
 
 
 def problem(text: str, *, name: bool = False) -> str | None:
-    """Why `text` cannot go into the outputs (the first offending character), or None when it can."""
+    """Why `text` cannot go into the outputs (its length over `limits.TEXT_MAX_CHARS`, or the first offending
+    character), or None when it can."""
+    from .limits import TEXT_MAX_CHARS
+
+    if len(text) > TEXT_MAX_CHARS:
+        return f"{len(text):,} characters, more than the {TEXT_MAX_CHARS:,} one text may hold (README, Limits)"
     m = (_UNSAFE_IN_NAME if name else _UNSAFE).search(text)
     if m is None:
         return None

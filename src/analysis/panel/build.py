@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from .. import paths, textcheck
 from ..errors import DataError
+from ..limits import TEXT_MAX_TOTAL_CHARS
 from ..manifest import RELIABILITY_ORDER, Source, fetch_all, load_manifest, raw_fingerprint, sha256_file
 from ..registry import (
     ALIAS_SEPARATOR,
@@ -317,6 +318,14 @@ TEXT_COLUMNS = {"province_raw": True, "note": False, "source_ref": False, "date"
 def check_text(obs: pd.DataFrame) -> None:
     """Every text of every observation, whatever its source, is one the outputs can hold (`textcheck`): a U+FFFF
     in a note would pass the build and then fail every Word card of every later run without naming its row."""
+    present = [c for c in TEXT_COLUMNS if c in obs and c != "_file"]
+    if present and "_file" in obs:  # a short text repeated on many rows adds up: the sum per file is bounded too
+        lengths = sum(obs[c].astype(object).map(lambda v: len(v) if isinstance(v, str) else 0) for c in present)
+        per_file = lengths.groupby(obs["_file"].astype(str)).sum()
+        if len(per_file) and per_file.max() > TEXT_MAX_TOTAL_CHARS:
+            raise DataError(f"the rows of this file carry {int(per_file.max()):,} characters of text, more than "
+                            f"{TEXT_MAX_TOTAL_CHARS:,} (README, Limits)", file=per_file.idxmax(), column="source, note",
+                            hint="A long source or note is copied into every row it applies to: shorten it")
     for column, name in TEXT_COLUMNS.items():
         if column not in obs:
             continue

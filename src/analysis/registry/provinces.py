@@ -86,6 +86,9 @@ EXTRA_ALIASES_2025 = {
 _PREFIX = re.compile(r"^(thanh pho|tinh|tp\.?|t\.p\.?)\s+")
 _AUTHORITY = re.compile(r"^(ubnd|uy ban nhan dan)\s+")  # the portal names a province by its People's Committee
 _SUFFIX = re.compile(r"\s+(city|province)$")
+# Characters that separate names (lists, paths, alias lists) or hide between letters: a name holding one is two
+# names or a disguised one, never one province ("Bình|Dương", "Bình;Dương", "Bình\u200bDương" are unknown).
+_SEPARATORS = re.compile("[|;/,\uff5c\u00a6\u200b-\u200d\u2060\ufeff\u2028\u2029]")
 
 
 def normalize_name(name: str) -> str:
@@ -333,7 +336,7 @@ class Registry:
         if name is None or (isinstance(name, float) and pd.isna(name)) or not str(name).strip():
             return None
         text = str(name).strip()
-        if ALIAS_SEPARATOR in text:
+        if _SEPARATORS.search(text):
             return None
         if re.fullmatch(r"\d{2}", text):
             return text if text in self.tables[vintage].index else None
@@ -362,9 +365,9 @@ class Registry:
             raise DataError(f"not a province of the 63-province vintage ({vintage}): it is a province of the 34 of 2025 (code {elsewhere})",
                             file=file, row=row, column=column, value=name,
                             hint="Declare vintage gso-2025 for values of the 34 provinces from 1 July 2025")
-        if ALIAS_SEPARATOR in str(name):
-            raise DataError(f"unknown province name: a name cannot hold {ALIAS_SEPARATOR!r}", file=file, row=row, column=column,
-                            value=name, hint="Write one province per cell, e.g. Bình Dương")
+        if m := _SEPARATORS.search(str(name)):
+            raise DataError(f"unknown province name: a name cannot hold {m.group()!r} ({unicodedata.name(m.group(), 'a separator')})",
+                            file=file, row=row, column=column, value=name, hint="Write one province per cell, e.g. Bình Dương")
         keys = self._keys(vintage)
         close = difflib.get_close_matches(normalize_name(name), list(keys), n=3, cutoff=0.6)
         names = [self.name(keys[k], vintage) for k in close]
