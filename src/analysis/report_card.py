@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .citation import cite
 from .errors import DataError
 from .i18n import fmt_number, fmt_rank, index_short, join, reliability, strip_unit
 from .panel import codebook
@@ -293,7 +294,7 @@ def published_ranks(crosschecks: pd.DataFrame | None = None) -> pd.DataFrame:
     rank, rank_of (may be missing) and where it was published."""
     x = _processed("crosschecks") if crosschecks is None else crosschecks
     if x.empty or "kind" not in x:
-        return pd.DataFrame(columns=["province_code", "year", "index", "indicator", "rank", "rank_of", "source_ref"])
+        return pd.DataFrame(columns=["province_code", "year", "index", "indicator", "rank", "rank_of", "source_ref", "source_id"])
     # a rank is the publisher's only when the compared value came from the publisher or its press: a rank column
     # in a researcher's table is compared like any source but never printed as "published"
     r = x[(x["kind"] == "rank") & x["other_reliability"].isin(PUBLISHED_RELIABILITY)]
@@ -302,6 +303,7 @@ def published_ranks(crosschecks: pd.DataFrame | None = None) -> pd.DataFrame:
         "province_code": r["province_code"].astype(str), "year": r["year"].astype(int), "index": r["index"].astype(str),
         "indicator": r["indicator"].astype(str).str.replace(r"_rank$", "", regex=True), "rank": r["other_value"].astype(int),
         "rank_of": r.get("rank_of_reported", pd.NA), "source_ref": r["other_source_ref"].astype(str),
+        "source_id": r["other_source_id"].astype(str),
     }).drop_duplicates(["province_code", "year", "index", "indicator"])
 
 
@@ -509,8 +511,10 @@ class _Context:
         self.years_with_se = sorted({int(y) for y in se["year"]})
         pub = published_ranks(crosschecks)
         pub = pub[(pub["index"] == index) & (pub["indicator"] == "total")]
-        self.published = {(str(c), int(y)): {"rank": int(r), "rank_of": None if pd.isna(o) else int(o), "source_ref": str(ref)}
-                          for c, y, r, o, ref in zip(pub["province_code"], pub["year"], pub["rank"], pub["rank_of"], pub["source_ref"],
+        self.published = {(str(c), int(y)): {"rank": int(r), "rank_of": None if pd.isna(o) else int(o), "source_ref": str(ref),
+                                             "source_id": str(sid)}
+                          for c, y, r, o, ref, sid in zip(pub["province_code"], pub["year"], pub["rank"], pub["rank_of"], pub["source_ref"],
+                                                          pub["source_id"],
                                                      strict=True)}
         if codes is not None:  # group only the requested provinces' rows (one card: one small group)
             dims, tot, heads = (d[d["province_code"].isin(codes)] for d in (dims, tot, heads))
@@ -847,7 +851,7 @@ def _reported_cards(panel: pd.DataFrame, provinces: pd.DataFrame, index: str,
         national = None
         if card_year in nat.index:
             n = nat.loc[[card_year]].iloc[0]
-            national = {"value": float(n["value"]), "source_ref": str(n["source_ref"] or n["source_id"])}
+            national = {"value": float(n["value"]), "source_ref": cite(n["source_id"], n["source_ref"])}
         others = other_indices(heads_by[code], card_year) if code in heads_by else pd.DataFrame(columns=OTHER_COLUMNS)
         cards[(code, year)] = Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(card_year), index,
                                    total, previous, fields, history, others, notes, kind="reported", national=national)
@@ -899,7 +903,8 @@ def _statements(card: Card, lang: str) -> list[str]:
                              quartile=QUARTILE[lang][tot["quartile"]])]
     if card.published_rank:
         pr = card.published_rank
-        out.append(t["official"].format(rank=pr["rank"], of=pr["rank_of"] or "?", source=pr["source_ref"]))
+        out.append(t["official"].format(rank=pr["rank"], of=pr["rank_of"] or "?", source=cite(pr.get("source_id"), pr["source_ref"],
+                                                                                              index=card.index, year=card.year)))
     cov = card.coverage
     if cov and cov["n"] < cov["total"]:
         out.append(t["fewer"].format(year=card.year, n=cov["n"], total=cov["total"], missing=join(cov["missing"])))
@@ -1037,7 +1042,8 @@ def footnotes(card: Card, lang: str) -> list[str]:
     t, unc = TEXT[lang], card.uncertainty
     if card.kind == "reported":
         publisher = codebook.publisher(card.index, lang) or _index_name(card.index, lang)
-        refs = join([_md(r) for r in card.total["source_ref"]] or [_md(card.total["source_id"])])
+        refs = join(list(dict.fromkeys(_md(cite(card.total["source_id"], r)) for r in card.total["source_ref"]))
+                    or [_md(cite(card.total["source_id"]))])
         return [t["r_source"].format(publisher=_md(publisher), sources=refs)]
     notes = []
     n = lambda v: fmt_number(v, lang, 2)  # noqa: E731
@@ -1109,7 +1115,7 @@ def other_lines(card: Card, lang: str) -> list[str]:
             rank = t["other_rank"].format(rank=fmt_rank(r["rank"], r["rank_of"])) if pd.notna(r["rank"]) else ""
         out.append(t["other_item"].format(name=_md(name), year=int(r["year"]), value=value, rank=rank,
                                           reliability=_md(reliability(r["reliability"], lang)), source=t["source"],
-                                          ref=_md(r["source_ref"] or r["source_id"])))
+                                          ref=_md(cite(r["source_id"], r["source_ref"], index=r["index"], year=r["year"]))))
     return out
 
 

@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from . import paths
+from .citation import cite
 from .docx_card import write_docx
 from .errors import DataError
 from .i18n import (
@@ -266,9 +267,12 @@ def series_rows(panel: pd.DataFrame) -> pd.DataFrame:
     for lang, col in (("vi", "label_vi"), ("en", "label_en")):
         own = USER_RANK_LABEL[lang]
         s.loc[ranks & theirs, col] = s.loc[ranks & theirs, col].str.replace(PUBLISHED_RANK_PREFIX[lang], own, regex=False)
+    # as a reader cites it: publisher and year, the page's address for a quoted value (no paths inside the mirror)
+    keys = list(zip(s["source_id"], s["source_ref"], s["index"], s["year"], strict=True))
+    cited = {k: cite(k[0], k[1], short=True, index=k[2], year=k[3]) for k in set(keys)}
     for lang in ("vi", "en"):
         s[f"value_{lang}"] = [fmt_number(v, lang) for v in s["value"]]
-        s[f"source_{lang}"] = [f"{sid} ({reliability(rel, lang)})" for sid, rel in zip(s["source_id"], s["reliability"], strict=True)]
+        s[f"source_{lang}"] = [f"{cited[k]} ({reliability(rel, lang)})" for k, rel in zip(keys, s["reliability"], strict=True)]
     s.loc[ranks, ["value_vi", "value_en"]] = ""  # a published rank is its rank, shown once in the rank column
     has_rank = s["rank"].notna() & s["rank_of"].notna()
     s["rank_text"] = ""
