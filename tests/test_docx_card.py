@@ -47,7 +47,7 @@ def test_par_index_card_docx_for_bac_kan(panel, provinces, tmp_path):
     card = build_card(panel, provinces, "Bắc Kạn", 2022, "PAR_INDEX")
     doc = Document(str(write_docx(card, tmp_path / "par.docx", "vi")))
     text = _text(doc)
-    assert "Đạt 79,35/100 điểm, xếp thứ 61/63" in text
+    assert "Đạt 79,35%, xếp thứ 61/63" in text
     rows = [[c.text for c in r.cells] for r in doc.tables[0].rows]
     assert rows[[r[0] for r in rows].index("Công tác chỉ đạo, điều hành")][:4] == ["Công tác chỉ đạo, điều hành", "7,775", "9,5", "81,8%"]
 

@@ -233,7 +233,7 @@ def test_bac_kan_page_has_its_par_index_2022_card(site, browser):
     card = page.locator("#card-PAR_INDEX-2022")
     assert card.locator("table").is_visible()
     text = card.inner_text()
-    assert "79,35/100" in text and "61/63" in text and "Số liệu trích dẫn" in text
+    assert "79,35%" in text and "61/63" in text and "Số liệu trích dẫn" in text
     assert "Chính quyền điện tử, chính quyền số" in text and "72,2%" in text
     href = card.locator("p.docx a").get_attribute("href")
     assert (site / "provinces" / href).is_file()

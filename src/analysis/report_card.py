@@ -58,6 +58,7 @@ from .stats.breaks import like_for_like, like_for_like_series
 from .stats.ranks import rank_intervals
 
 Z95 = 1.959963984540054
+PERCENT_INDICES = {"PAR_INDEX", "SIPAS"}  # indices whose publisher writes the total as a percentage
 DEFAULT_THRESHOLD_SHARE = 0.01  # of the maximum, for an index without published standard errors
 
 QUARTILE = {
@@ -140,6 +141,7 @@ TEXT = {
         "provinces": "tỉnh",
         # cards of indices known only from reported values (PAR INDEX, SIPAS)
         "r_total": "Đạt {value}/{scale} điểm{rank}.",
+        "r_total_pct": "Đạt {value}%{rank}.",
         "r_rank": ", xếp thứ {rank}/{rank_of} tỉnh, thành phố",
         "r_rank_only": "Xếp thứ {rank}/{rank_of} tỉnh, thành phố; điểm số không có trong dữ liệu.",
         "r_national": "Trung bình cả nước năm {year}: {value} ({source}).",
@@ -221,6 +223,7 @@ TEXT = {
         "quartile_rule": "Quartile group = ceil(4 × rank / number ranked); group 1 is the top quarter.",
         "provinces": "provinces",
         "r_total": "Score {value} of {scale}{rank}.",
+        "r_total_pct": "Score {value}%{rank}.",
         "r_rank": ", ranked {rank} of {rank_of} provinces",
         "r_rank_only": "Ranked {rank} of {rank_of} provinces; the score is not in the data.",
         "r_national": "National mean {year}: {value} ({source}).",
@@ -1007,7 +1010,9 @@ def _reported_statements(card: Card, lang: str) -> list[str]:
     name = index_short(card.index) or _index_name(card.index, lang)
     rank = t["r_rank"].format(rank=tot["rank"], rank_of=tot["rank_of"] or "?") if tot["rank"] is not None else ""
     if tot["value"] is not None:
-        out = [t["r_total"].format(value=n(tot["value"], 2), scale=n(tot["scale"] or 100), rank=rank)]
+        # PAR INDEX and SIPAS are printed by their publisher as a percentage of the maximum ("80,79%")
+        key = "r_total_pct" if card.index in PERCENT_INDICES and (tot["scale"] or 100) == 100 else "r_total"
+        out = [t[key].format(value=n(tot["value"], 2), scale=n(tot["scale"] or 100), rank=rank)]
     else:
         out = [t["r_rank_only"].format(rank=tot["rank"], rank_of=tot["rank_of"] or "?")]
     if card.national:
