@@ -154,8 +154,13 @@ def test_rank_changes_are_among_the_provinces_scored_in_both_years(panel, provin
     assert len(t) == 59 and not card.previous["same_provinces"]
     assert (card.previous["rank_both_before"], card.previous["rank_both_now"]) == (r.loc[code, 2023], r.loc[code, 2024])
     before, now = r.loc[code, 2023], r.loc[code, 2024]
-    assert f"among the 59 provinces scored in both years: {before} → {now}, up {before - now} places" in render(card, "en")
-    assert f"(up {card.previous['rank'] - card.total['rank']} places)" not in render(card, "en")
+    en, vi = render(card, "en"), render(card, "vi")
+    assert f"Re-ranked among the 59 provinces scored in both 2023 and 2024: {before} → {now}, up {before - now} places." in en
+    assert f"(up {card.previous['rank'] - card.total['rank']} places)" not in en
+    # issue 19.5: one ranking base per sentence (the published rank of 61, then the re-ranking among 59)
+    for text in (en, vi):
+        for sentence in re.split(r"(?<=\.)\s", text):
+            assert not ("/61" in sentence and "59" in sentence) and not (" of 61" in sentence and " 59 " in sentence), sentence
 
 
 def test_footnotes_name_the_rows_each_margin_rule_applied_to(panel, provinces):

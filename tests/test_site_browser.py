@@ -420,3 +420,22 @@ def test_no_page_cites_an_internal_path(site):
         for m in _INTERNAL.finditer(text):
             found.append((page.name, text[max(0, m.start() - 60):m.end() + 40]))
     assert not found, found[:5]
+
+
+def test_tables_fit_a_phone_and_a_printed_a4_page(site, browser):
+    """Issue 19.5: on a 375 px phone no page is wider than the screen (wide tables scroll inside themselves), and
+    printed (A4 portrait, 794 px at 96 dpi less margins) every table of a province page fits the page width."""
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    for name in ("provinces/74-vi.html", "provinces/06-en.html", "index.html"):
+        page.goto((site / name).as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 376, name
+    page.close()
+    page = browser.new_page(viewport={"width": 718, "height": 1000})  # A4 minus 1,27 cm margins at 96 dpi
+    page.emulate_media(media="print")
+    for name in ("provinces/74-vi.html", "provinces/74-en.html"):
+        page.goto((site / name).as_uri())
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        widths = page.evaluate("[...document.querySelectorAll('table')].map(t => t.getBoundingClientRect().right)")
+        assert widths and max(widths) <= 718 + 1, (name, max(widths))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 719, name
+    page.close()

@@ -87,7 +87,10 @@ TEXT = {
         "gap": "{name} {value}/{max} (còn cách tối đa {gap})",
         "region": ("So với vùng {region}: {r_above} nội dung cao hơn trung bình vùng, {r_below} nội dung thấp hơn; so với cả nước: "
                    "{above} nội dung cao hơn trung bình cả nước, {below} nội dung thấp hơn."),
-        "common": "trong {n} tỉnh có điểm cả hai năm: thứ {before} → {now}, {delta}",
+        "common": "Xếp lại trong {n} tỉnh có điểm cả hai năm {prev} và {year}: thứ {before} → {now}, {delta}.",
+        "prev_plain": "Năm {prev}: {value} điểm, thứ {rank}/{rank_of}.",
+        "prev_break_plain": ("Theo điểm công bố: năm {prev} {value} điểm, thứ {rank}/{rank_of}; thay đổi thứ hạng dưới đây gồm cả phần "
+                             "gián đoạn của {dropped}."),
         "change_break": ("Tổng điểm công bố thay đổi {change} (trung bình cả nước {national}); thay đổi này gồm cả phần gián đoạn "
                          "nên không đánh giá tăng hay giảm."),
         "lfl_verdict": "; biên sai số ±{margin}, của tổng điểm đầy đủ: {status}",
@@ -171,7 +174,10 @@ TEXT = {
         "gap": "{name} {value}/{max} ({gap} below the maximum)",
         "region": ("Against the {region} region: {r_above} dimensions above the regional mean, {r_below} below; against the country: "
                    "{above} above the national mean, {below} below."),
-        "common": "among the {n} provinces scored in both years: {before} → {now}, {delta}",
+        "common": "Re-ranked among the {n} provinces scored in both {prev} and {year}: {before} → {now}, {delta}.",
+        "prev_plain": "{prev}: {value} points, rank {rank} of {rank_of}.",
+        "prev_break_plain": ("As published: {prev} {value} points, rank {rank} of {rank_of}; the rank change below includes the break "
+                             "in {dropped}."),
         "change_break": "Published total change {change} (national mean {national}); it contains the break, so no up or down is read from it.",
         "lfl_verdict": "; margin ±{margin}, that of the full total: {status}",
         "applies": " Applies to: {items}.",
@@ -931,11 +937,14 @@ def _statements(card: Card, lang: str) -> list[str]:
                        if basis == "se_proxy" else t["band"].format(lo=lo, hi=hi, t=n(unc["threshold_total"])))
     if card.previous:
         p = card.previous
+        common = None
         if p.get("same_provinces", p["rank_of"] == tot["rank_of"]):
             delta = _delta(tot["rank"], p["rank"], lang)
         elif p.get("rank_both_now") is not None and p.get("rank_both_before") is not None:
-            delta = t["common"].format(n=p["n_both"], before=p["rank_both_before"], now=p["rank_both_now"],
-                                       delta=_delta(p["rank_both_now"], p["rank_both_before"], lang))
+            # a rank among another number of provinces is its own sentence: one ranking base per sentence
+            common = t["common"].format(n=p["n_both"], before=p["rank_both_before"], now=p["rank_both_now"], prev=p["year"],
+                                        year=card.year, delta=_delta(p["rank_both_now"], p["rank_both_before"], lang))
+            delta = None
         else:
             delta = t["diffn"]
         c = card.change if card.change and card.change["comparable"] else None
@@ -951,10 +960,16 @@ def _statements(card: Card, lang: str) -> list[str]:
                                        now=n(lfl["now"]), change=n(lfl["change"], sign=True), national=n(lfl["national_change"], sign=True),
                                        verdict=verdict, rank_before=lfl["rank_before"], rank=lfl["rank"], of=lfl["of"],
                                        delta=_delta(lfl["rank"], lfl["rank_before"], lang)))
-            out.append(t["prev_break"].format(prev=p["year"], value=n(p["value"]), rank=p["rank"], rank_of=p["rank_of"], delta=delta,
-                                              dropped=names(lfl["dropped"])))
+            key = "prev_break" if delta is not None else "prev_break_plain"
+            out.append(t[key].format(prev=p["year"], value=n(p["value"]), rank=p["rank"], rank_of=p["rank_of"], delta=delta,
+                                     dropped=names(lfl["dropped"])))
+            if common:
+                out.append(common)
         elif p["rank_comparable"]:
-            out.append(t["prev"].format(prev=p["year"], value=n(p["value"]), rank=p["rank"], rank_of=p["rank_of"], delta=delta))
+            key = "prev" if delta is not None else "prev_plain"
+            out.append(t[key].format(prev=p["year"], value=n(p["value"]), rank=p["rank"], rank_of=p["rank_of"], delta=delta))
+            if common:
+                out.append(common)
         if c and lfl:
             out.append(t["change_break"].format(change=n(c["change"], sign=True), national=n(c["national_change"], sign=True)))
         elif c:
