@@ -185,3 +185,67 @@ def test_vietnamese_axes_write_numbers_the_vietnamese_way(panel, provinces):
         assert any(mark in t for t in ticks) and not any(other in t for t in ticks), ticks
         assert any(mark[:1] in t for t in bar) and not any(other in t for t in bar), bar
         plt.close(fig)
+
+
+# ---- provenance marks (issue 19.6): a researcher's value is drawn and named as theirs ---------------------------------
+
+
+def drawn_points(ax):
+    """(x, y, kinds) of every scatter point of `ax`, the kinds read back from the collection's marker path and
+    face colour (official and compiled share one look, so both are returned for a circle)."""
+    import numpy as np
+    from matplotlib.colors import to_hex
+    from matplotlib.markers import MarkerStyle
+
+    from analysis.panel.provenance import MARKERS
+
+    def path_of(marker):
+        m = MarkerStyle(marker)
+        return m.get_path().transformed(m.get_transform()).vertices
+
+    out = []
+    for c in ax.collections:
+        verts, colour = c.get_paths()[0].vertices, to_hex(c.get_facecolor()[0], keep_alpha=False)
+        kinds = {k for k, st in MARKERS.items()
+                 if path_of(st["marker"]).shape == verts.shape and np.allclose(path_of(st["marker"]), verts) and to_hex(st["color"]) == colour}
+        out += [(float(x), float(y), kinds) for x, y in c.get_offsets()]
+    return out
+
+
+def with_user_rows(panel, rows):
+    """The panel with a researcher's PAR INDEX rows (province code, year, value) added as a build adds them."""
+    import pandas as pd
+
+    template = _annual(panel, "PAR_INDEX", "total").iloc[0]
+    extra = pd.DataFrame([template.to_dict() | {"province_code": code, "year": year, "value": value, "reliability": "user",
+                                                "source_id": "user:mine.csv", "rank": pd.NA, "rank_of": pd.NA, "grade": None}
+                          for code, year, value in rows])
+    return pd.concat([panel, extra.astype(panel.dtypes.to_dict())], ignore_index=True)
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_a_researchers_value_is_drawn_and_named_as_theirs(panel, provinces, language):
+    """Bình Phước's PAR INDEX 2023 from the researcher's table (no published value that year) and another
+    province's: each drawn in the user marker, the legend naming the researcher's values in the reader's
+    language; every other point's marker matches its reliability."""
+    from analysis.panel.provenance import marker_label
+    from analysis.registry import Registry
+
+    reg = Registry(provinces)
+    bp, dn = reg.resolve("Bình Phước"), reg.resolve("Đồng Nai")
+    ann = _annual(panel, "PAR_INDEX", "total")
+    assert ann[(ann["province_code"].isin([bp, dn])) & (ann["year"] == 2023)].empty  # the researcher's values fill a gap
+    p = with_user_rows(panel, [(bp, 2023, 81.25), (dn, 2023, 79.5)])
+    fig = explore_figure(series_view(p, provinces, "Bình Phước", "PAR_INDEX", "total"), p, language=language)
+    ax = fig.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    user = marker_label("user", language)
+    assert f"Bình Phước: {user}" in legend and explorer.TEXT[language]["others"] + user in legend
+    assert not any("Reported values" in t or "Giá trị công bố" in t for t in legend)
+    expected = {(float(r.year), float(r.value)): r.reliability for r in _annual(p, "PAR_INDEX", "total").itertuples()}
+    points = drawn_points(ax)
+    assert (2023.0, 81.25, frozenset({"user"})) in {(x, y, frozenset(k)) for x, y, k in points}
+    for x, y, kinds in points:
+        assert expected[(x, y)] in kinds, (x, y, expected[(x, y)], kinds)
+    assert {expected[(x, y)] for x, y, _ in points} >= {"reported", "user"}
+    plt.close(fig)

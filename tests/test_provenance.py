@@ -235,3 +235,98 @@ def test_site_footer_and_home_sources_list_the_users_table(hostile_build, hostil
     ids = {s["id"] for s in used["data"]}
     assert {"papi_official_2011_2019", "dvc766_2025_t10", "dvc766_2025_thang10", "news_reported"} <= ids
     assert {"gso_units", "boundaries_34"} <= {s["id"] for s in used["reference"]}
+
+
+# ---- one marker convention in every figure (issue 19.6): notebook 02 with a researcher's PAR INDEX rows ----------------
+
+
+def _drawn_points(ax):
+    """(x, y, kinds) of every scatter point of `ax`, the kinds read back from the collection's marker path and
+    face colour (official and compiled share one look: both are returned for a circle)."""
+    from matplotlib.colors import to_hex
+    from matplotlib.markers import MarkerStyle
+
+    def path_of(marker):
+        m = MarkerStyle(marker)
+        return m.get_path().transformed(m.get_transform()).vertices
+
+    out = []
+    for c in ax.collections:
+        verts, colour = c.get_paths()[0].vertices, to_hex(c.get_facecolor()[0], keep_alpha=False)
+        kinds = {k for k, st in provenance.MARKERS.items()
+                 if path_of(st["marker"]).shape == verts.shape and np.allclose(path_of(st["marker"]), verts) and to_hex(st["color"]) == colour}
+        out += [(float(x), float(y), kinds) for x, y in c.get_offsets()]
+    return out
+
+
+def run_in_process(name: str, parameters: dict, panel: pd.DataFrame, monkeypatch, tmp_path) -> dict:
+    """Execute a notebook's code cells in this process (parameters cell, then `parameters` over it) with
+    `analysis.load_panel` returning `panel` and `save_figure` keeping each figure and its data, so a test can
+    read the drawn artists back. Returns {figure name: (figure, data)}."""
+    import nbformat
+
+    import analysis
+    import analysis.notebook
+    from analysis import paths
+
+    figures = {}
+    monkeypatch.setenv("VNGOV_OUTPUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setattr(analysis, "load_panel", lambda: panel)
+    monkeypatch.setattr(analysis.notebook, "save_figure", lambda fig, fname, nb, data, **kw: figures.__setitem__(fname, (fig, data)))
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    nb = nbformat.read(paths.project_root() / "notebooks" / name, as_version=4)
+    ns: dict = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        exec(compile(cell.source, f"{name}:cell", "exec"), ns)  # noqa: S102 - the project's own notebook
+        if "parameters" in cell.metadata.get("tags", []):
+            ns.update(parameters)
+    return figures
+
+
+def test_notebook_02_marks_a_researchers_points_as_theirs(panel, monkeypatch, tmp_path):
+    """Issue 19.6: in notebook 02 with focus_year 2023, 13 of 18 PAR INDEX points were the researcher's and all
+    were drawn as the same circle. With the researcher's rows in memory, the scatter of the top pair draws each
+    point in the marker of its weakest provenance (read back from the collections), the legend names the
+    researcher's values, and the figure's data says how each point was marked."""
+    from analysis.registry import Registry
+
+    reg = Registry(load_table("provinces"))
+    par = panel[(panel["index"] == "PAR_INDEX") & (panel["indicator"] == "total") & (panel["date"] == "") & (panel["year"] == 2023)]
+    papi = panel[(panel["index"] == "PAPI") & (panel["indicator"] == "d8") & (panel["year"] == 2023)]
+    free = [c for c in papi["province_code"] if c not in set(par["province_code"]) and c != "00"][:13]
+    rng = np.random.default_rng(6)
+    template = par.iloc[0]
+    user = pd.DataFrame([template.to_dict() | {"province_code": c, "province": reg.name(c), "value": float(v), "reliability": "user",
+                                               "source_id": "user:mine.csv", "rank": pd.NA, "rank_of": pd.NA}
+                         for c, v in zip(free, rng.uniform(78, 92, len(free)), strict=True)])
+    with_user = pd.concat([panel, user.astype(panel.dtypes.to_dict())], ignore_index=True)
+    figures = run_in_process("02_correlation.ipynb", {"x": ["PAPI:d8"], "y": ["PAR_INDEX:total"], "years": [2023], "focus_year": 2023},
+                             with_user, monkeypatch, tmp_path)
+    fig, data = figures["scatter_top_pairs"]
+    ax = fig.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert provenance.marker_label("user") in legend and provenance.marker_label("reported") in legend
+    points = _drawn_points(ax)
+    assert len(points) == len(data) == len(par[par["province_code"].isin(papi["province_code"])]) + len(free)
+    marked = {(round(float(r.x), 9), round(float(r.y), 9)): r.marked_as for r in data.itertuples()}
+    for x, y, kinds in points:
+        assert marked[(round(x, 9), round(y, 9))] in kinds
+    assert sum(k == {"user"} for _, _, k in points) == len(free) and sum(k == {"reported"} for _, _, k in points) >= 1
+    assert (data["reliability_y"] == "user").sum() == len(free) and (data["marked_as"] == data["reliability_y"]).all()
+    plt.close("all")
+
+
+def test_provenance_points_draw_every_kind_and_refuse_an_unknown_one():
+    from analysis.figures import provenance_points
+
+    fig, ax = plt.subplots()
+    kinds = pd.Series(["official", "compiled", "reported", "user", "derived"])
+    labels = provenance_points(ax, pd.Series(range(5), dtype=float), pd.Series(range(5), dtype=float), kinds, "vi", prefix="Tỉnh khác: ")
+    assert labels == [f"Tỉnh khác: {provenance.marker_label(k, 'vi')}" for k in ["official", "reported", "user", "derived"]]
+    assert "Tỉnh khác: số liệu do người nghiên cứu bổ sung" in labels
+    assert [k for _, _, k in _drawn_points(ax)] == [{"official", "compiled"}] * 2 + [{"reported"}, {"user"}, {"derived"}]
+    with pytest.raises(DataError, match="known reliability"):
+        provenance_points(ax, pd.Series([1.0]), pd.Series([1.0]), pd.Series(["guessed"]))
+    plt.close(fig)

@@ -7,7 +7,10 @@ over the few provinces that reported is not "the country", and a mean of ranks i
 - a country (region) mean is computed only for years in which at least `COVERAGE` of the provinces that
   existed that year (of the region's provinces) have a value, and never for rank-type indicators;
 - in every other year each reported value is drawn as a point and the number of provinces N is written;
-- series are drawn only within comparable segments of the codebook (methodology breaks are marked)."""
+- series are drawn only within comparable segments of the codebook (methodology breaks are marked);
+- every point is drawn by the one provenance convention of the figures (`figures.provenance_points`,
+  `panel.provenance.MARKERS`): a researcher's own value is a purple square named as theirs in the legend, a
+  press value an orange triangle, never a published-looking circle or a grey "reported value"."""
 
 from __future__ import annotations
 
@@ -32,18 +35,19 @@ COVERAGE = 0.8  # share of the provinces existing in a year that must have a val
 RULE = {
     "en": (f"Country and region means only for years in which at least {COVERAGE:.0%} of the provinces existing "
            "that year (of the region's, for the region) have a value, and never for ranks; in other years every "
-           "reported value is a grey point and N is the number of provinces with a value."),
+           "value of another province is a faint point in the marker of its provenance and N is the number of provinces "
+           "with a value."),
     "vi": (f"Trung bình cả nước và vùng chỉ tính cho năm có ít nhất {COVERAGE:.0%} số tỉnh tồn tại năm đó (của vùng, với trung bình vùng) có giá trị, và không bao giờ "
-           "tính cho thứ hạng; năm khác, mỗi giá trị công bố là một điểm xám và N là số tỉnh có giá trị."),
+           "tính cho thứ hạng; năm khác, mỗi giá trị của tỉnh khác là một điểm mờ theo ký hiệu nguồn số liệu và N là số tỉnh có giá trị."),
 }
 BREAK_NOTE = {"en": "red dotted line: methodology break (values on either side are not comparable)",
               "vi": "đường chấm đỏ: thay đổi phương pháp (không so sánh giá trị hai bên)"}
 TEXT = {
-    "en": {"country": "Country (mean)", "region": "{} (mean)", "others": "Reported values of provinces",
+    "en": {"country": "Country (mean)", "region": "{} (mean)", "others": "Other provinces: ",
            "rank": "Rank (1 = best)", "no_rank": "no ranks for this indicator",
            "is_rank": "the indicator is itself a rank (left)", "year": "Year", "of": "of", "n": "N (provinces with a value)",
            "existing": "provinces that year", "no_value": "{}: no value"},
-    "vi": {"country": "Cả nước (trung bình)", "region": "{} (trung bình)", "others": "Giá trị công bố của các tỉnh",
+    "vi": {"country": "Cả nước (trung bình)", "region": "{} (trung bình)", "others": "Tỉnh khác: ",
            "rank": "Thứ hạng (1 = cao nhất)", "no_rank": "chỉ tiêu này không có thứ hạng",
            "is_rank": "chỉ tiêu này chính là thứ hạng (bên trái)", "year": "Năm", "of": "trên", "n": "N (số tỉnh có giá trị)",
            "existing": "số tỉnh năm đó", "no_value": "{}: không có giá trị"},
@@ -106,13 +110,14 @@ def series_view(panel: pd.DataFrame, provinces: pd.DataFrame, province: str, ind
         rows.append({
             "year": year,
             "value": float(mine["value"].iloc[0]) if len(mine) else float("nan"),
+            "reliability": mine["reliability"].iloc[0] if len(mine) else None,
             "region_mean": in_region["value"].mean() if not ranks and n_region >= COVERAGE * n_region_of else float("nan"),
             "national_mean": y["value"].mean() if not ranks and n >= COVERAGE * n_of else float("nan"),
             "rank": mine["rank"].iloc[0] if len(mine) else pd.NA,
             "rank_of": mine["rank_of"].iloc[0] if len(mine) else pd.NA,
             "n_region": n_region, "n_region_of": n_region_of, "n_provinces": n, "n_of": n_of,
         })
-    cols = ["year", "value", "region_mean", "national_mean", "rank", "rank_of", "n_region", "n_region_of", "n_provinces", "n_of"]
+    cols = ["year", "value", "reliability", "region_mean", "national_mean", "rank", "rank_of", "n_region", "n_region_of", "n_provinces", "n_of"]
     out = pd.DataFrame(rows, columns=cols).astype({"year": int, "rank": "Int64", "rank_of": "Int64"})
     out.attrs.update(province=reg.name(code), province_code=code, region=region,
                      region_en=reg.table.at[code, "region_en"], index=index, indicator=indicator, is_rank=ranks)
@@ -161,10 +166,11 @@ def _plot(ax, view: pd.DataFrame, column: str, segs: list[list[int]], **kw: obje
     """A series drawn segment by segment (never across a methodology break), with markers so that a lone
     year shows as a point."""
     label_ = kw.pop("label", None)
+    marker = kw.pop("marker", "o")
     for seg in segs:
         part = view[view["year"].isin(seg)]
         if part[column].notna().any():
-            ax.plot(part["year"], part[column].astype(float), marker="o", label=label_, **kw)
+            ax.plot(part["year"], part[column].astype(float), marker=marker, label=label_, **kw)
             label_ = None
 
 
@@ -197,6 +203,8 @@ def explore_figure(view: pd.DataFrame, panel: pd.DataFrame, year: int | None = N
     from matplotlib.transforms import blended_transform_factory
 
     from . import maps
+    from .figures import provenance_points
+    from .panel.provenance import MARKERS
 
     t, a = TEXT[language], view.attrs
     index, indicator, ranks = a["index"], a["indicator"], a["is_rank"]
@@ -211,19 +219,28 @@ def explore_figure(view: pd.DataFrame, panel: pd.DataFrame, year: int | None = N
     segs = segments(index, indicator, years, relative=ranks)
     breaks = [s[0] for s in segs[1:]]
 
-    # the grey points: every reported value in a year without a mean, with its N
+    # the faint points: every other province's value in a year without a mean, in the marker of its provenance, with N
     sparse = view.loc[(view["n_provinces"] > 0) & (view["n_provinces"] < COVERAGE * view["n_of"]), "year"].tolist()
     reported = _annual(panel, index, indicator)
-    reported = reported[reported["year"].isin(sparse)]
+    reported = reported[reported["year"].isin(sparse) & (reported["province_code"] != a["province_code"])]
     if len(reported):
-        ax1.scatter(reported["year"], reported["value"].astype(float), s=12, color="#bbbbbb", zorder=1, label=t["others"])
+        provenance_points(ax1, reported["year"].astype(float), reported["value"].astype(float), reported["reliability"], language,
+                          prefix=t["others"], size=12, alpha=0.45, zorder=1)
     top = blended_transform_factory(ax1.transData, ax1.transAxes)
     for y in sparse:
         n = int(view.loc[view["year"] == y, "n_provinces"].iloc[0])
         ax1.text(y, 1.01, f"N={n}", transform=top, ha="center", va="bottom", fontsize=6.5, color="#555555")
     _plot(ax1, view, "national_mean", segs, ls=":", color="#888888", label=t["country"], markersize=3)
     _plot(ax1, view, "region_mean", segs, ls="--", color="#7aa9b8", label=t["region"].format(region), markersize=3)
-    _plot(ax1, view, "value", segs, color="#1f6f8b", label=a["province"], zorder=3)
+    # the province: its line, the publisher's values as the line's circles, any other value in the marker of its kind
+    own = view[view["value"].notna()]
+    publisher = own["reliability"].isin(["official", "compiled"])
+    _plot(ax1, view, "value", segs, color="#1f6f8b", label=a["province"], zorder=3, marker="none")
+    ax1.scatter(own.loc[publisher, "year"], own.loc[publisher, "value"].astype(float), s=30, marker=MARKERS["official"]["marker"],
+                color=MARKERS["official"]["color"], zorder=3)
+    if (~publisher).any():
+        provenance_points(ax1, own.loc[~publisher, "year"].astype(float), own.loc[~publisher, "value"].astype(float),
+                          own.loc[~publisher, "reliability"], language, prefix=f"{a['province']}: ", size=40, zorder=4)
     if view["value"].isna().all():
         ax1.text(0.5, 0.5, t["no_value"].format(a["province"]), ha="center", transform=ax1.transAxes, color="#1f6f8b")
     ax1.set_title("\n".join(textwrap.wrap(indicator_title, 60)), fontsize=9, pad=14)
@@ -241,6 +258,11 @@ def explore_figure(view: pd.DataFrame, panel: pd.DataFrame, year: int | None = N
         rank_view = view.assign(rank=view["rank"].astype("Float64").astype(float))
         rank_segs = segments(index, indicator, years, relative=True)
         _plot(ax2, rank_view, "rank", rank_segs, color="#1f6f8b")
+        quoted = rank_view[rank_view["rank"].notna() & ~rank_view["reliability"].isin(["official", "compiled"])]
+        if len(quoted):  # a rank from the press or the researcher's table, marked as such over the line's circle
+            provenance_points(ax2, quoted["year"].astype(float), quoted["rank"], quoted["reliability"], language,
+                              prefix=f"{a['province']}: ", size=40, zorder=4)
+            ax2.legend(fontsize=7, loc="best")
         _rank_axis(ax2, view["rank_of"].max())
         ax2.set_title(t["rank"], fontsize=9, pad=14)
         ax2.set_xlabel(t["year"])

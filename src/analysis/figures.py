@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .panel.provenance import MARKERS, weakest
+from .panel.provenance import LEVELS, MARKERS, marker_label, weakest
 
 # offsets (points) of a label's anchor from its point, near ones first; the far ones get a leader line
 _CANDIDATES = [(5, 2), (5, -9), (-5, 2), (-5, -9), (0, 6), (0, -13), (12, 8), (12, -16), (-12, 8), (-12, -16), (0, 16), (0, -23),
@@ -127,6 +127,33 @@ def robust_line(x: pd.Series, y: pd.Series) -> tuple[float, float] | None:
     return float(r.slope), float(r.intercept)
 
 
+def provenance_points(ax: Any, x: pd.Series, y: pd.Series, kind: pd.Series, language: str = "en", prefix: str = "",
+                      size: float = 16, alpha: float = 1.0, zorder: float = 3) -> list[str]:
+    """Points drawn by the one provenance convention (provenance.MARKERS): one scatter per kind present, in
+    the order official, compiled, reported, user, derived, each in its marker and colour, with the legend
+    label of its kind in `language` after `prefix` (official and compiled share one look and one entry).
+    `kind` holds each point's reliability; a point of unknown kind is an error, never a default circle.
+    Returns the legend labels used."""
+    kind = pd.Series(kind, index=x.index)
+    unknown = set(kind.dropna()) - set(LEVELS)
+    if unknown or kind.isna().any():
+        from .errors import DataError
+
+        raise DataError("a point without a known reliability cannot be drawn", value=sorted(map(str, unknown))[:1] or None,
+                        hint=f"Known levels: {', '.join(LEVELS)}")
+    seen: list[str] = []
+    for k in LEVELS:
+        m = (kind == k).to_numpy()
+        if not m.any():
+            continue
+        style, text = MARKERS[k], prefix + marker_label(k, language)
+        ax.scatter(x[m], y[m], s=size, marker=style["marker"], color=style["color"], label=None if text in seen else text,
+                   edgecolor="white", linewidth=0.4, alpha=alpha, zorder=zorder)
+        if text not in seen:
+            seen.append(text)
+    return seen
+
+
 def provenance_scatter(ax: Any, x: pd.Series, y: pd.Series, rel_x: pd.Series, rel_y: pd.Series, labels: pd.Series | None = None,
                        fontsize: float = 6.0, line: str | None = "theil_sen") -> pd.Series:
     """Scatter of the complete pairs, each point marked by its weakest provenance (see provenance.MARKERS),
@@ -139,16 +166,7 @@ def provenance_scatter(ax: Any, x: pd.Series, y: pd.Series, rel_x: pd.Series, re
         raise ValueError(f"line must be one of {LINES}, not {line!r}")
     ok = x.notna() & y.notna()
     x, y, kind = x[ok], y[ok], weakest(rel_x[ok], rel_y[ok])
-    seen = set()
-    for k in ["official", "compiled", "reported", "user", "derived"]:
-        m = kind == k
-        if not m.any():
-            continue
-        style = MARKERS[k]
-        first = style["label"] not in seen
-        seen.add(style["label"])
-        ax.scatter(x[m], y[m], s=16, marker=style["marker"], color=style["color"], label=style["label"] if first else None,
-                   edgecolor="white", linewidth=0.4, zorder=3)
+    seen = set(provenance_points(ax, x, y, kind))
     pad_x, pad_y = (x.max() - x.min()) * 0.1 or 1, (y.max() - y.min()) * 0.12 or 1
     ax.set_xlim(x.min() - pad_x, x.max() + pad_x)
     ax.set_ylim(y.min() - pad_y, y.max() + pad_y)

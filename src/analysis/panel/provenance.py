@@ -31,6 +31,19 @@ MARKERS = {
     "user": {"marker": "s", "color": "#8e44ad", "label": "researcher's table (user)"},
     "derived": {"marker": "D", "color": "#27ae60", "label": "derived (63 → 34 aggregation)"},
 }
+MARKER_LABELS_VI = {
+    "official": "số liệu chính thức / tổng hợp", "compiled": "số liệu chính thức / tổng hợp",
+    "reported": "số liệu báo chí đưa tin", "user": "số liệu do người nghiên cứu bổ sung",
+    "derived": "số liệu suy ra (gộp 63 → 34 tỉnh)",
+}
+"""The legend of MARKERS in Vietnamese (the researcher's own values worded as the maps word them)."""
+
+
+def marker_label(kind: str, language: str = "en") -> str:
+    """The legend text of one kind of point in `language` ("en" or "vi"): the one convention every figure uses."""
+    if kind not in MARKERS:
+        raise DataError("unknown reliability level", value=kind, hint=f"Known levels: {', '.join(LEVELS)}")
+    return MARKER_LABELS_VI[kind] if language == "vi" else MARKERS[kind]["label"]
 
 
 def check_levels(levels: Iterable[str], parameter: str = "exclude_reliability") -> list[str]:

@@ -89,6 +89,10 @@ _SUFFIX = re.compile(r"\s+(city|province)$")
 # Characters that separate names (lists, paths, alias lists) or hide between letters: a name holding one is two
 # names or a disguised one, never one province ("Bình|Dương", "Bình;Dương", "Bình\u200bDương" are unknown).
 _SEPARATORS = re.compile("[|;/,\uff5c\u00a6\u200b-\u200d\u2060\ufeff\u2028\u2029]")
+_LISTED_WITH_SEPARATOR = {unicodedata.normalize("NFC", a).casefold(): code
+                          for table in (EXTRA_ALIASES, EXTRA_ALIASES_2025) for code, names in table.items()
+                          for a in names if _SEPARATORS.search(a)}
+"""The aliases listed above that hold a separator, accepted only exactly as written (case aside)."""
 
 
 def normalize_name(name: str) -> str:
@@ -337,7 +341,9 @@ class Registry:
             return None
         text = str(name).strip()
         if _SEPARATORS.search(text):
-            return None
+            # A listed alias holding a separator ("ALL (national/provincial average)" in the press table) is that
+            # name, spelled exactly; any other name holding one is two names or a disguised one.
+            return _LISTED_WITH_SEPARATOR.get(unicodedata.normalize("NFC", text).casefold())
         if re.fullmatch(r"\d{2}", text):
             return text if text in self.tables[vintage].index else None
         return self._resolve_cached(text, vintage)

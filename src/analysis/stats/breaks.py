@@ -255,8 +255,15 @@ def screen(panel: pd.DataFrame, indices: list[str] | None = None, min_provinces:
                 lag2.append({"spearman_rho": np.nan, "n": 0})
         steps = steps.join(lasting(pd.DataFrame(lag2, columns=["spearman_rho", "n"]), steps, seed=seed, key=(index, indicator)))
         frames.append(steps)
-    if not frames:
-        return pd.DataFrame()
+    cols = ["index", "indicator", "year_from", "year_to", "n", "spearman_rho", "rank_rho_reference", "rank_tau_z", "rank_spread_z",
+            "rank_z", "rank_p", "rank_q", "lag2_rho_before", "lag2_rho_after", "lag2_z_before", "lag2_z_after", "lag2_p_before",
+            "lag2_p_after", "lasting_p", "lasting", "mean_abs_pct_rank_change", "sd_ratio", "mean_shift_sd", "at_floor_from",
+            "at_floor_to", "flagged", "recorded", "comparable", "codebook"]
+    if not frames:  # no pair of years with `min_provinces` in both (an index known from a few press reports): nothing judged
+        out = pd.DataFrame({c: pd.Series(dtype=object if c in ("index", "indicator", "flagged", "codebook", "lasting") else float)
+                            for c in cols})
+        out.attrs.update(q=q, judged=0, rank_flags=0, expected_false_rank_flags=0.0, draws=draws)
+        return out
     out = pd.concat(frames, ignore_index=True)
     judged = out["rank_p"].notna()
     out["rank_q"] = np.nan
@@ -264,10 +271,6 @@ def screen(panel: pd.DataFrame, indices: list[str] | None = None, min_provinces:
         out.loc[judged, "rank_q"] = multipletests(out.loc[judged, "rank_p"], alpha=q, method="fdr_bh")[1]
     hit = out["rank_q"] <= q
     out.loc[hit, "flagged"] = [", ".join(filter(None, [f, "rank reshuffle"])) for f in out.loc[hit, "flagged"]]
-    cols = ["index", "indicator", "year_from", "year_to", "n", "spearman_rho", "rank_rho_reference", "rank_tau_z", "rank_spread_z",
-            "rank_z", "rank_p", "rank_q", "lag2_rho_before", "lag2_rho_after", "lag2_z_before", "lag2_z_after", "lag2_p_before",
-            "lag2_p_after", "lasting_p", "lasting", "mean_abs_pct_rank_change", "sd_ratio", "mean_shift_sd", "at_floor_from",
-            "at_floor_to", "flagged", "recorded", "comparable", "codebook"]
     out = out[cols]
     flags = int(hit.sum())
     out.attrs.update(q=q, judged=int(judged.sum()), rank_flags=flags, expected_false_rank_flags=q * flags, draws=draws)
@@ -280,6 +283,7 @@ def step_summary(screened: pd.DataFrame) -> pd.DataFrame:
     without parts in the codebook that year; all indicators where none are leaves). A break of a whole
     survey shows at one step across most parts at once; a chance flag shows in one series."""
     rows = []
+    cols = ["index", "year_from", "year_to", "indicators", "judged", "rank_flags", "lasting", "lasting_judged", "median_leaf_rank_z"]
     for (index, y0, y1), g in screened.groupby(["index", "year_from", "year_to"], sort=True):
         leaf = g[[codebook.parts(index, ind, int(y1)) is None for ind in g["indicator"]]]
         leaf = leaf if leaf["rank_z"].notna().any() else g
@@ -287,7 +291,7 @@ def step_summary(screened: pd.DataFrame) -> pd.DataFrame:
                      "rank_flags": int(g["flagged"].str.contains("rank reshuffle").sum()),
                      "lasting": int((g["lasting"] == True).sum()),  # noqa: E712 (nullable boolean)
                      "lasting_judged": int(g["lasting"].notna().sum()), "median_leaf_rank_z": float(leaf["rank_z"].median())})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=cols)  # the columns even when no step was screened
 
 
 def like_for_like(index: str, indicator: str, year_a: int, year_b: int) -> tuple[list[str], list[str]]:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
+from ..errors import DataError
 from ..manifest import RELIABILITY_ORDER
 from ..panel.vintage import in_63
 
@@ -36,6 +37,30 @@ def series(panel: pd.DataFrame, index: str, indicator: str, years: list[int] | N
     if years:
         s = s[s["year"].isin(years)]
     return s
+
+
+TOO_FEW_VALUES = "too few values"
+"""The start of the message every analysis gives when its data cannot support it (tests look for it)."""
+
+
+def require_values(s: pd.DataFrame, index: str, indicator: str, *, min_years: int = 2, min_provinces: int = 1,
+                   purpose: str = "this analysis", parameter: str = "indicator") -> pd.DataFrame:
+    """`s` (rows of `series`) back unchanged when it has at least `min_provinces` provinces in each of at least
+    `min_years` years; otherwise a DataError that starts with TOO_FEW_VALUES and says what there is (values,
+    years and provinces per year) and what `purpose` needs, naming the parameter to change. An index known
+    only from a few press reports (ONLINE_SERVICES) or an indicator with no provincial values (a national
+    figure, a name the index does not have) ends here, before any computation that would fail on nothing."""
+    from ..panel.codebook import label
+
+    per_year = s.groupby("year")["province_code"].nunique() if len(s) else pd.Series(dtype=int)
+    enough = per_year[per_year >= min_provinces]
+    if len(enough) >= min_years:
+        return s
+    have = ", ".join(f"{int(y)}: {int(n)}" for y, n in per_year.items()) or "none"
+    raise DataError(f"{TOO_FEW_VALUES}: {label(index, indicator)[1]} ({index} {indicator}) has {len(s)} provincial values in the "
+                    f"years chosen (provinces per year: {have}); {purpose} needs at least {min_provinces} {'province' if min_provinces == 1 else 'provinces'} in each of "
+                    f"{min_years} years", column=parameter, value=f"{index}:{indicator}",
+                    hint="Choose another indicator or index, or more years")
 
 
 def share_of_max(s: pd.DataFrame) -> pd.Series:

@@ -106,13 +106,27 @@ def interrupted(s: pd.DataFrame, index: str, indicator: str, break_year: int, ye
     caveats = codebook.comparable(index, indicator, window[0], window[-1], relative=True, comparison=COMPARISON)[1] if window else []
     out = {"window": window, "pre_years": pre, "post_years": post, "means": means, "cut_by": cut, "caveats": caveats,
            "coefficients": None, "reason": "", "before_after": before_after(means, break_year)}
-    if len(pre) < min_pre or len(post) < min_post:
+    if len(pre) < min_pre or len(post) < min_post or means.empty:
         why = "; ".join(f"{b.year} {b.kind}: {b.note}" for b in cut)
-        out["reason"] = (f"not estimated: {len(pre)} comparable year(s) before {break_year} and {len(post)} from it "
-                         f"(need {min_pre} and {min_post})" + (f"; cut by {why}" if why else "" if window else "; no data"))
+        why = f"; cut by {why}" if why else "" if window else "; no data"
+        if window and means.empty:  # values, but no province with one in every comparable year (press reports of a few)
+            why += "; no province has a value in every comparable year"
+        out["reason"] = f"not estimated: {len(pre)} comparable year(s) before {break_year} and {len(post)} from it (need {min_pre} and {min_post}){why}"
         return out
     out["coefficients"] = segmented_means(means["mean_share"], break_year, alpha)
     return out
+
+
+def means_table(fits: dict[str, dict]) -> pd.DataFrame:
+    """The yearly means of several `interrupted` results in one long table (indicator, year, mean_share,
+    sd_share, n_provinces, reliability): the data behind the national-series figure. Indicators without means
+    are left out; with none at all, the columns without rows (a figure of indices known only from a few press
+    reports has no line, and says so, rather than failing)."""
+    frames = {v: r["means"] for v, r in fits.items() if len(r["means"])}
+    if not frames:
+        return pd.DataFrame(columns=["mean_share", "sd_share", "n_provinces", "reliability"],
+                            index=pd.MultiIndex.from_arrays([[], []], names=["indicator", "year"]))
+    return pd.concat(frames, names=["indicator"])
 
 
 def before_after(means: pd.DataFrame, break_year: int) -> dict | None:

@@ -29,9 +29,10 @@ import statsmodels.formula.api as smf
 from linearmodels.panel import PanelOLS
 from scipy import stats
 
+from ..errors import DataError
 from ..notebook import SEED
 from ..panel import codebook
-from .common import provenance
+from .common import TOO_FEW_VALUES, provenance
 from .correlation import wide
 
 
@@ -73,9 +74,38 @@ def _drop_singletons(d: pd.DataFrame) -> pd.DataFrame:
     return d[d.index.get_level_values("entity").isin(counts[counts > 1].index)]
 
 
+MIN_CLUSTERS = 3
+"""Province clusters a model needs: the t reference has G - 1 degrees of freedom, and a cluster-robust variance
+from two clusters is no variance estimate at all."""
+
+
+def not_estimable(d: pd.DataFrame, y: str, xs: list[str], time_effects: bool = True) -> str | None:
+    """Why a within-province model cannot be estimated on `d` (complete cases of `model_data`), or None: fewer
+    than MIN_CLUSTERS provinces seen twice within one comparable segment, or an x with no variation left once
+    the province-segment (and year) means are removed. An index known from a few press reports (PAR INDEX,
+    SIPAS: a handful of provinces a year, rarely the same ones) ends here with the reason, not in the solver."""
+    d = _drop_singletons(d)
+    g = int(d["province_code"].nunique()) if len(d) else 0
+    if g < MIN_CLUSTERS:
+        return (f"{TOO_FEW_VALUES}: {len(d)} province-years of {g} provinces with {y} and {', '.join(xs)} in at least two years of one "
+                f"comparable segment; a within-province model needs {MIN_CLUSTERS} such provinces")
+    ent, yr = d.index.get_level_values("entity"), d.index.get_level_values("year")
+    for x in xs:
+        v = d[x].astype(float)
+        within = _two_way_within(v, ent, yr) if time_effects else v - v.groupby(ent).transform("mean")
+        if float(within.abs().max()) <= 1e-9 * max(1.0, float(v.abs().max())):
+            return (f"{TOO_FEW_VALUES}: {x} does not vary within provinces once province{' and year' if time_effects else ''} means are "
+                    f"removed ({len(d)} province-years of {g} provinces)")
+    return None
+
+
 def fe_regression(d: pd.DataFrame, y: str, xs: list[str], time_effects: bool = True) -> dict:
     """PanelOLS with entity (province within segment) and year effects, province-clustered errors and
-    the CR1 correction (see the module docstring). Returns coefficients, N, provinces, segments used."""
+    the CR1 correction (see the module docstring). Returns coefficients, N, provinces, segments used.
+    A sample the model cannot be estimated on (`not_estimable`) is a DataError that starts 'too few values'."""
+    why = not_estimable(d, y, xs, time_effects)
+    if why:
+        raise DataError(why, column="models", value=f"{y} ~ {' + '.join(xs)}", hint="Choose indicators with values for more provinces and years")
     d = _drop_singletons(d)
     clusters = pd.DataFrame({"province": pd.Categorical(d["province_code"]).codes}, index=d.index)
     model = PanelOLS(d[y], d[xs], entity_effects=True, time_effects=time_effects, drop_absorbed=True)
@@ -126,14 +156,17 @@ def variants(d: pd.DataFrame, y: str, xs: list[str], drop_years: list[int], time
     years = set(main["years"])
     hit = sorted(years & set(drop_years))
     name = f"without {', '.join(map(str, drop_years))}"
+    rest = d[~d.index.get_level_values("year").isin(drop_years)]
     out[name] = {"skipped": f"no year of {drop_years} in the model's years"} if not hit else \
-        fe_regression(d[~d.index.get_level_values("year").isin(drop_years)], y, xs, time_effects)
+        {"skipped": why} if (why := not_estimable(rest, y, xs, time_effects)) else fe_regression(rest, y, xs, time_effects)
     used = d[d["segment"].isin(main["segments"])]
     sizes = used.groupby("segment").apply(lambda g: g.index.get_level_values("year").nunique())
     if len(sizes) > 1:
         longest = int(sizes.idxmax())
         yrs = sorted(int(t) for t in used[used["segment"] == longest].index.get_level_values("year").unique())
-        out[f"longest segment only ({yrs[0]}-{yrs[-1]})"] = fe_regression(used[used["segment"] == longest], y, xs, time_effects)
+        one = used[used["segment"] == longest]
+        why = not_estimable(one, y, xs, time_effects)
+        out[f"longest segment only ({yrs[0]}-{yrs[-1]})"] = {"skipped": why} if why else fe_regression(one, y, xs, time_effects)
     else:
         out["longest segment only"] = {"skipped": "the model already uses one comparable segment"}
     return out

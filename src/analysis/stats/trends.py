@@ -24,8 +24,8 @@ from statsmodels.stats.multitest import multipletests
 from ..panel import codebook
 from .common import provenance, series, share_of_max
 
-__all__ = ["ADJUST", "attainable", "count_trends", "mann_kendall", "percentile_rank", "province_trends", "rank_changes", "resegment", "series",
-           "stratified_mann_kendall", "zscores"]
+__all__ = ["ADJUST", "attainable", "count_trends", "joined_segment", "mann_kendall", "mobility_span", "percentile_rank", "province_trends",
+           "rank_changes", "resegment", "series", "split_change", "stratified_mann_kendall", "zscores"]
 
 ADJUST = {"bh": "fdr_bh", "holm": "holm", "none": None}
 MEASURES = ("z", "share", "level")
@@ -110,9 +110,67 @@ def resegment(segments: list[list[int]], year: int) -> list[list[int]]:
     for k, g in enumerate(out):
         if g[0] == year and k > 0:
             return out[: k - 1] + [out[k - 1] + g] + out[k + 1:]
-        if year in g:
+        if year in g and g[0] != year:  # at a segment's first year there is nothing to split off (nor to join at k = 0)
             at = g.index(year)
             return out[:k] + [g[:at], g[at:]] + out[k + 1:]
+    return out
+
+
+def joined_segment(segments: list[list[int]], other: list[list[int]], year: int) -> list[int] | None:
+    """Of two segmentings that differ at `year` (the codebook's and `resegment`'s), the segment that runs
+    across `year` (starts before it and holds it): the joined one, whichever segmenting joins there (the
+    codebook splits PAPI's total at 2021, so `resegment` joins; it does not split PAR INDEX there, so the
+    codebook's own segment is the joined one). None when neither segmenting runs across `year`."""
+    for segs in (other, segments):
+        for g in segs:
+            if year in g and g[0] < year:
+                return list(g)
+    return None
+
+
+def mobility_span(s: pd.DataFrame, segment: list[int], min_ranked: int = 2) -> tuple[int, int] | None:
+    """The ends of a rank-mobility comparison inside `segment`: the latest year, and the earliest year before
+    it, that share a published rank for at least `min_ranked` provinces (the whole segment when every year is
+    ranked, as PAPI's are). An index known from press reports has years quoted without a rank (PAR INDEX
+    2024) or ranks of different provinces in different years; they cannot end one. None when no two years of
+    the segment share `min_ranked` ranked provinces."""
+    ranked = s[s["rank"].notna() & s["year"].isin(segment)]
+    by_year = {int(y): set(g["province_code"]) for y, g in ranked.groupby("year")}
+    years = sorted(by_year)
+    for last in reversed(years):
+        for first in years:
+            if first < last and len(by_year[first] & by_year[last]) >= min_ranked:
+                return first, last
+    return None
+
+
+def split_change(s: pd.DataFrame, joined: list[int], year: int) -> pd.DataFrame | None:
+    """The percentile change over a segment that runs across `year` (`joined_segment`) split into three parts:
+    first year -> year before, year before -> `year`, `year` -> last year, for the provinces ranked at both ends
+    (`rank_changes`). Each year's percentile is the province's rank among those of them ranked that year, so the
+    parts add up to the total where all are ranked every year. Rows with a missing part are dropped; sorted by
+    the total change, largest gain first. None when `year` or the year before it has no values at all (nothing
+    to split); with fewer than two provinces ranked at both ends, the columns without rows. `attrs["mid"]` holds
+    the two middle years."""
+    present = set(int(y) for y in s["year"].unique())
+    mid = [y for y in (year - 1, year) if y in present]
+    if len(mid) < 2 or not joined:
+        return None
+    first, last = joined[0], joined[-1]
+    cols = ["province", "total change", f"{first}->{mid[0]}", f"{mid[0]}->{mid[1]}", f"{mid[1]}->{last}"]
+    ends = rank_changes(s, first, last)
+    if ends.empty:
+        out = pd.DataFrame(columns=cols)
+    else:
+        ranked = s[s["province_code"].isin(ends.index) & s["rank"].notna()]
+        w = ranked.pivot_table(index="province_code", columns="year", values="rank").reindex(columns=sorted({first, *mid, last}))
+        common = w.rank(method="min")  # each year's rank among these provinces, out of those ranked that year
+        n_year = common.notna().sum()
+        pct = 100 * (n_year - common) / (n_year - 1).where(n_year >= 2)  # no percentile among fewer than two
+        out = pd.DataFrame({cols[0]: ends["province"], cols[1]: ends["pct_change"], cols[2]: pct[mid[0]] - pct[first],
+                            cols[3]: pct[mid[1]] - pct[mid[0]], cols[4]: pct[last] - pct[mid[1]]}).dropna()
+        out = out.sort_values("total change", ascending=False)
+    out.attrs["mid"] = mid
     return out
 
 
@@ -184,14 +242,17 @@ def rank_changes(s: pd.DataFrame, first: int, last: int, index: str | None = Non
     kept), so places and percentiles never compare ranks among different provinces (PAPI 2023 and 2024
     both rank 61, but not the same 61). With `index`/`indicator` the two years must be comparable for
     relative measures (a change of scale is fine for ranks; a change of what is measured is not) or a
-    ValueError says which break is between."""
+    ValueError says which break is between. Only rows with a published rank count (an index known from
+    press reports has values quoted without one); fewer than two provinces ranked in both years give the
+    columns without rows (`attrs["ranked_both"]` says how many there were)."""
     if index and indicator:
         ok, found = codebook.comparable(index, indicator, first, last, relative=True)
         if not ok:
             blocking = "; ".join(f"{b.year} {b.kind}: {b.note}" for b in found if not b.comparable and b.kind != "scale")
             raise ValueError(f"{index} {indicator} ranks of {first} and {last} are not comparable: {blocking}")
-    a = s[s["year"] == first].set_index("province_code")
-    b = s[s["year"] == last].set_index("province_code")
+    ranked = s[s["rank"].notna() & s["rank_of"].notna()]  # a value quoted without its rank (a press report) has no place
+    a = ranked[ranked["year"] == first].set_index("province_code")
+    b = ranked[ranked["year"] == last].set_index("province_code")
     both = a.index.intersection(b.index)
     out = pd.DataFrame({
         "province": b.loc[both, "province"],
@@ -199,9 +260,15 @@ def rank_changes(s: pd.DataFrame, first: int, last: int, index: str | None = Non
         f"rank_{last}": b.loc[both, "rank"].astype(int), f"rank_of_{last}": b.loc[both, "rank_of"].astype(int),
     })
     n = len(both)
+    if n < 2:  # no order among fewer than two provinces: the columns, without rows
+        out = out.iloc[0:0].assign(**{c: pd.Series(dtype=float) for c in ["n_both", f"rank_among_both_{first}", f"rank_among_both_{last}",
+                                                                        "places_gained", f"pct_{first}", f"pct_{last}", "pct_change"]})
+        out.attrs["ranked_both"] = n
+        return out
     common_first = out[f"rank_{first}"].rank(method="min").astype(int)
     common_last = out[f"rank_{last}"].rank(method="min").astype(int)
     out["n_both"] = n
+    out.attrs["ranked_both"] = n
     out[f"rank_among_both_{first}"], out[f"rank_among_both_{last}"] = common_first, common_last
     out["places_gained"] = (common_first - common_last).astype("Int64")
     out[f"pct_{first}"] = percentile_rank(common_first, pd.Series(n, index=out.index))
