@@ -94,10 +94,8 @@ def check(outcome: str, results: dict | None, error: Exception | None) -> None:
 
 
 KNOWN = [
-    # 01's check cell reads coverage.loc["PAPI", 2021] and coverage.loc["PCI", 2005] whatever `indices` holds (KeyError
-    # 'PAPI'); notebook 01 is outside this change's files: strict, so the entry must go when 01 is fixed
-    pytest.param("01_data_overview.ipynb", {"indices": ["PAR_INDEX", "SIPAS"]}, "result", id="01-list-result",
-                 marks=pytest.mark.xfail(strict=True, reason="notebook 01 assumes PAPI and PCI among `indices`")),
+    # 01's check cell read coverage.loc["PAPI", 2021] whatever `indices` held (KeyError 'PAPI'); fixed, kept as a case
+    pytest.param("01_data_overview.ipynb", {"indices": ["PAR_INDEX", "SIPAS"]}, "result", id="01-list-result"),
 ]
 
 

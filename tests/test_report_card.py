@@ -411,3 +411,23 @@ def test_card_rank_interval_matches_an_independent_simulation(panel, provinces):
     assert lo < card.total["rank"] < hi
     vi = render(card, "vi")
     assert f"Khoảng tin cậy 95% của thứ hạng: thứ {lo}–{hi} trong 63 tỉnh" in vi
+
+
+def test_card_holm_count_equals_statsmodels_over_many_cards(panel, provinces):
+    """The card's fast Holm count (`report_card._holm_beyond`) against statsmodels' Holm on the same p-values, for every
+    PAPI card of 2024 and 2019."""
+    from scipy.stats import norm
+    from statsmodels.stats.multitest import multipletests
+
+    from analysis.report_card import _holm_beyond, build_cards
+
+    checked = 0
+    for year in (2019, 2024):
+        for card in build_cards(panel, provinces, year).values():
+            rows = [r for r in card.rows if r["status"] in ("up", "down", "flat")]
+            if not rows:
+                continue
+            p = [2 * norm.sf(abs(r["change"]) / (r["margin"] / 1.959963984540054)) for r in rows]
+            assert _holm_beyond(rows) == int(multipletests(p, alpha=0.05, method="holm")[0].sum())
+            checked += 1
+    assert checked > 100

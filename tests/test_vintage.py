@@ -275,7 +275,8 @@ def test_province_pages_show_the_successors_2025_values(hostile_site):
     assert "Từ 07/2025 thuộc Bắc Ninh: Bộ chỉ số phục vụ người dân" in page
     assert "mã 2025: 24" in page and "Bắc Giang; Bắc Ninh" in page and "16/10/2025" in page
     block = page[page.index('class="successor"'):page.index("</section>")]
-    assert "91,70" in block and "1/34" in block and "dvc766_2025_t10 (compiled)" in block
+    assert "91,70" in block and "1/34" in block and "Văn phòng Chính phủ, Cổng Dịch vụ công quốc gia (2025)" in block
+    assert "dvc766_2025_t10" not in block and "(compiled)" not in block  # cited, in Vietnamese (issue 19.3, 19.5)
     en = (hostile_site / "provinces" / "24-en.html").read_text(encoding="utf-8")
     assert "From 07/2025 part of Bắc Ninh" in en and "not those of Bắc Giang (code 24 of the 63) alone" in en
     same = (hostile_site / "provinces" / "04-vi.html").read_text(encoding="utf-8")  # Cao Bằng: same territory

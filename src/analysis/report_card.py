@@ -1005,10 +1005,11 @@ def _holm_beyond(rows: list[dict]) -> int:
     change's two-sided p from its margin (the margin is 1.96 standard errors of the change)."""
     from scipy.stats import norm
 
-    from .stats.common import holm
-
-    p = [2 * norm.sf(abs(r["change"]) / (r["margin"] / Z95)) for r in rows]
-    return int((holm(pd.Series(p)) < 0.05).sum())
+    # Holm's step-down count, with numpy: statsmodels' multipletests (stats.common.holm) collects garbage on every
+    # call, 0.2 s each, which over the ~1,400 cards of a site was 290 s; tests check this count against it
+    p = np.sort(2 * norm.sf(np.abs([r["change"] for r in rows]) / (np.array([r["margin"] for r in rows]) / Z95)))
+    passed = p <= 0.05 / (len(p) - np.arange(len(p)))
+    return int(np.argmin(passed)) if not passed.all() else len(p)
 
 
 def records(card: Card) -> list[dict]:

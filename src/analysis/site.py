@@ -438,7 +438,8 @@ def successor_blocks(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
                 rank = f"{int(r['rank'])}/{int(r['rank_of'])}" if pd.notna(r["rank"]) and pd.notna(r["rank_of"]) else ""
                 rows.append({"indicator": ind, "label_vi": vi, "label_en": en, "value": float(r["value"]),
                              "max": float(r["scale_max"]) if pd.notna(r["scale_max"]) else None, "rank": rank,
-                             "source": f"{r['source_id']} ({r['reliability']})"})
+                             "source": cite(r["source_id"], r["source_ref"], short=True, index=index, year=year),
+                             "reliability": str(r["reliability"])})
         vi, en = INDEX_LABELS.get(index, (index, index))
         out.setdefault(str(code), []).append({"index": index, "label_vi": vi, "label_en": en, "year": int(year), "date": date,
                                               "year_to_date": bool((index_info(index) or {}).get("year_to_date")), "rows": rows})
@@ -568,7 +569,8 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
                                          when=t["successor_when"].format(date=fmt_date(b["date"], lang)) if b["year_to_date"] else ""),
                      "index": b["index"],
                      "rows": [{"indicator": r["indicator"], "label": r[f"label_{lang}"], "value": fmt_number(r["value"], lang),
-                               "max": fmt_number(r["max"], lang), "rank": r["rank"], "source": r["source"]} for r in b["rows"]]}
+                               "max": fmt_number(r["max"], lang), "rank": r["rank"],
+                              "source": f"{r['source']} ({reliability(r['reliability'], lang)})"} for r in b["rows"]]}
                     for b in successors.get(str(p.code_2025), [])]
             page = tpl.render(run_id=run_id, data_version=data_sha256[:12], credits=credits_by[lang], lang=lang, root="../", title=name,
                               name=name, code=code, region=region, successor=p.name_2025, successor_code=p.code_2025,
