@@ -56,8 +56,24 @@ lock: $(UV)
 lock-upgrade:
 	$(MAKE) lock LOCK_FLAGS=--upgrade
 
-browser:
-	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+# Chromium for the browser tests. A system Chromium (`chromium` on PATH) is used as it is and nothing is installed.
+# Without one, Playwright's own Chromium is downloaded into the user's cache (~/.cache/ms-playwright), no root needed;
+# the system libraries it needs are installed (`playwright install-deps`, apt) only when it cannot start and only as
+# root; otherwise the target says what to install and fails.
+CHROMIUM_STARTS = $(PY) -c "from playwright.sync_api import sync_playwright as s; p = s().start(); p.chromium.launch().close(); p.stop()"
+browser: setup
+	@if command -v chromium >/dev/null 2>&1; then \
+	  echo "browser: system Chromium $$(command -v chromium)"; \
+	elif ! $(PY) -m playwright install chromium; then \
+	  echo "browser: no chromium on PATH and Playwright could not download its Chromium (offline?): install your system's chromium package" >&2; exit 1; \
+	elif $(CHROMIUM_STARTS) 2>/dev/null; then \
+	  echo "browser: Playwright's Chromium (no system chromium on PATH)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  $(PY) -m playwright install-deps chromium && $(CHROMIUM_STARTS) && echo "browser: Playwright's Chromium, with its system libraries"; \
+	else \
+	  echo "browser: Playwright's Chromium is installed but cannot start: it needs system libraries. As root run" >&2; \
+	  echo "  $(PY) -m playwright install-deps chromium   (or install your system's chromium package)" >&2; exit 1; \
+	fi
 
 # --allow-root: JupyterLab refuses to start as root without it (containers, CI); harmless otherwise.
 lab: data

@@ -20,7 +20,7 @@ from analysis import paths
 from analysis.runner.config import load_config
 from analysis.runner.run import execute
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = shutil.which("chromium")  # the system's Chromium; None: Playwright's own (`make browser` installs it, no root)
 ANSWER_PARAMS = {"years": [2023, 2024], "draws": 199}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -54,12 +54,14 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium not found: run `make browser` (apt-get install chromium) or .ci/run")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error, sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except Error as exc:
+            pytest.fail(f"no Chromium that starts: `make browser` installs Playwright's own without root when no `chromium` "
+                        f"is on PATH, and says which system libraries it needs ({str(exc).splitlines()[0]})")
         yield b
         b.close()
 

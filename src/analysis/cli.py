@@ -40,17 +40,35 @@ def _data(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Exit 0 when every notebook and the site succeeded, 1 when one failed or timed out, 2 on a bad config,
-    128 + the signal number when SIGTERM/SIGINT stopped the run."""
+    128 + the signal number when SIGTERM/SIGINT stopped the run. A full run (every analysis notebook, no
+    --only) that succeeds becomes reports/latest; a partial run (one notebook by name, --only, a config of
+    a few notebooks) leaves the published site as it was and says where its own outputs are."""
     import signal
 
     from . import paths
-    from .runner.config import load_config
+    from .runner.config import (
+        analysis_notebooks,
+        load_config,
+        missing_analyses,
+        notebook_config,
+        parse_parameters,
+    )
     from .runner.pool import prestart
-    from .runner.run import execute
+    from .runner.run import execute, reports_dir
 
+    if args.notebook and (args.config or args.only):
+        raise DataError("give a notebook name or --config/--only, not both", column="NOTEBOOK", value=args.notebook,
+                        hint="python -m analysis run 02_correlation -p focus_year=2023, or --config FILE [--only NAME]")
+    if args.parameter and not args.notebook:
+        raise DataError("-p sets a parameter of the notebook named on the command line; a config sets its own `parameters:`",
+                        column="-p", value=args.parameter[0], hint="python -m analysis run 02_correlation -p focus_year=2023")
     prestart()  # workers' imports (a few seconds) overlap with reading and checking the config
-    config = load_config(args.config or paths.project_root() / "runs" / "default.yaml", only=args.only)
-    run_dir, manifest = execute(config, jobs=args.jobs, engine=None if args.plain else "vngov-warm", progress=not args.quiet)
+    if args.notebook:
+        config = notebook_config(args.notebook, parse_parameters(args.parameter or []))
+    else:
+        config = load_config(args.config or paths.project_root() / "runs" / "default.yaml", only=args.only)
+    run_dir, manifest = execute(config, jobs=args.jobs, engine=None if args.plain else "vngov-warm", progress=not args.quiet,
+                                publish=config.full)
     failed = [r for r in manifest["notebooks"] if r["status"] != "ok"]
     print(f"run {manifest['run_id']}: {len(manifest['notebooks']) - len(failed)}/{len(manifest['notebooks'])} notebooks ok "
           f"in {manifest['duration_s']} s with {manifest['workers']} workers -> {run_dir} (status {manifest['status']})")
@@ -60,7 +78,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"FAILED {r['name']} ({r['notebook']}){cell}: {r['status']}: {err.get('ename')}: {err.get('evalue', '')[:200]}", file=sys.stderr)
     if "error" in manifest.get("site", {}):
         print(f"FAILED site: {manifest['site']['error'][:300]}", file=sys.stderr)
-    if manifest["status"] != "ok":
+    latest = reports_dir() / "latest"
+    if not config.full:
+        total = len(analysis_notebooks())
+        why = "--only" if args.only else f"{total - len(missing_analyses(config.jobs))} of the {total} analysis notebooks"
+        print(f"partial run ({why}): reports/latest, the published site, is unchanged"
+              f"{f' ({latest.resolve()})' if latest.exists() else ''}")
+        for r in manifest["notebooks"]:
+            html = run_dir / r["name"] / f"{r['name']}.html"
+            print(f"  {r['name']}: {run_dir / r['name']}" + (f" (open {html})" if html.exists() else ""))
+        if (run_dir / "site" / "index.html").exists():
+            print(f"  this run's site: {run_dir / 'site' / 'index.html'}")
+    elif manifest["status"] == "ok":
+        print(f"published: {latest / 'site' / 'index.html'}")
+    if manifest["status"] != "ok" and config.full:
         print("reports/latest was not moved; it still points to the last successful run", file=sys.stderr)
     if manifest["status"] == "interrupted":
         print(f"run interrupted by {manifest['signal']}: workers and kernels stopped", file=sys.stderr)
@@ -141,6 +172,16 @@ def _check_output(out: Path, ext: str, force: bool = False) -> None:
         raise DataError("the output file exists", column="--output", value=str(out), hint="Pass --force to replace it")
 
 
+def _finish_bars() -> None:
+    """End every progress bar an error left open (a build stopped by a bad file in the middle of "read sources",
+    a fetch stopped by a checksum), so the error is printed on a line of its own and not after the bar's last
+    frame, where a log shows it as one long line ending in "file/s]error: …"."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -151,7 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     data.add_argument("--previous", help="with release: a previous release folder, to write CHANGES.csv")
     data.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     data.set_defaults(func=_data)
-    run = sub.add_parser("run", help="execute the notebooks of a run config with papermill")
+    run = sub.add_parser("run", help="execute the notebooks of a run config with papermill, or one notebook by name",
+                         description="A full run (every analysis notebook, e.g. runs/default.yaml, no --only) that succeeds "
+                                     "becomes reports/latest, the published site; any other run is partial: its own folder "
+                                     "under reports/runs/, and the published site is left as it was.")
+    run.add_argument("notebook", nargs="?", metavar="NOTEBOOK",
+                     help="run this one notebook (e.g. 02_correlation, .ipynb optional) instead of a config: a partial run")
+    run.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
+                     help="a parameter of NOTEBOOK, the value read as YAML (2023, vi, [1, 2], true); repeatable")
     run.add_argument("--config", help="run config (default runs/default.yaml)")
     run.add_argument("--only", nargs="+", metavar="NAME", help="only runs whose name or notebook starts with NAME")
     run.add_argument("--jobs", type=_positive_int, help="parallel workers (default: number of cores + 1)")
@@ -180,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, OSError) as exc:  # an OSError not turned into a DataError below: still a message, not a traceback
         if isinstance(exc, OSError):
             exc = DataError(f"cannot read or write a file: {exc.strerror or exc}", file=exc.filename)
+        _finish_bars()
         print(f"error: {exc}", file=sys.stderr)
         if args.command == "data":
             print("nothing was written; the previous data/processed is unchanged", file=sys.stderr)

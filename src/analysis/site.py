@@ -63,6 +63,7 @@ from .report_card import (
     table_cells,
     title_text,
 )
+from .runner.offline import EXTERNAL as _EXTERNAL
 
 ASSETS = Path(__file__).parent / "site_assets"
 CARD_INDICES = ("PAPI", "PAR_INDEX", "SIPAS")  # the indices a province page offers report cards of, every year
@@ -173,7 +174,6 @@ HOME_TEXT = {
            "answer_missing": "This run has no successful online-services analysis (notebook 10_online_services_trends), so there is no answer from the data yet. Run make reports for one.",
            "answer_failed": "Runs that failed:"},
 }
-_EXTERNAL = re.compile(r"<script[^>]+src=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]+href=\"https?://[^\"]*\"[^>]*>", re.I)
 _TAGS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]+>)", re.S | re.I)
 _PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
 

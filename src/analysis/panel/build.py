@@ -75,26 +75,26 @@ def collect(sources: list[Source], ctx: Context, progress: bool) -> tuple[pd.Dat
     frames = []
     todo = [s for s in sources if s.role == "indicator"] + project_sources()
     user_files, skipped = list_user_files(paths.user_dir())
-    bar = tqdm(total=len(todo) + len(user_files), desc="read sources", unit="file", disable=not progress)
-    for src in todo:
-        if not src.local_path.is_file():
-            what = "a folder stands where" if src.local_path.is_dir() else "missing:"
-            raise DataError(f"{what} the input file of source {src.id}", file=src.local_path)
-        if src.adapter not in ADAPTERS:
-            raise DataError("manifest names an unknown adapter", file=paths.manifest_path(), column="adapter", value=src.adapter)
-        df = ADAPTERS[src.adapter](src, ctx)
-        df["vintage"] = df["vintage"].fillna(src.vintage)  # the coding the source declares for its names
-        df["source_id"], df["reliability"], df["priority"] = src.id, src.reliability, src.priority
-        frames.append(df)
-        bar.update()
-    user_tables = []
-    for path in user_files:
-        df = read_user_table(path, notes=skipped)
-        df["source_id"], df["reliability"], df["priority"] = f"user:{path.name}", "user", 1000
-        frames.append(df)
-        user_tables.append(user_table_inputs(path, len(df)))
-        bar.update()
-    bar.close()
+    # closed on an error too: the message printed next starts a line of its own, not the bar's last frame
+    with tqdm(total=len(todo) + len(user_files), desc="read sources", unit="file", disable=not progress) as bar:
+        for src in todo:
+            if not src.local_path.is_file():
+                what = "a folder stands where" if src.local_path.is_dir() else "missing:"
+                raise DataError(f"{what} the input file of source {src.id}", file=src.local_path)
+            if src.adapter not in ADAPTERS:
+                raise DataError("manifest names an unknown adapter", file=paths.manifest_path(), column="adapter", value=src.adapter)
+            df = ADAPTERS[src.adapter](src, ctx)
+            df["vintage"] = df["vintage"].fillna(src.vintage)  # the coding the source declares for its names
+            df["source_id"], df["reliability"], df["priority"] = src.id, src.reliability, src.priority
+            frames.append(df)
+            bar.update()
+        user_tables = []
+        for path in user_files:
+            df = read_user_table(path, notes=skipped)
+            df["source_id"], df["reliability"], df["priority"] = f"user:{path.name}", "user", 1000
+            frames.append(df)
+            user_tables.append(user_table_inputs(path, len(df)))
+            bar.update()
     for s in skipped:  # recorded in excluded.csv: nothing in the user folder is passed over silently
         ctx.exclude("user", s.path, s.row, s.reason, s.content)
     out = pd.concat(frames, ignore_index=True)

@@ -19,7 +19,16 @@ confined to letters, digits, `.`, `_` and `-`, and may not be one of the run fol
 `manifest.json`); parameter values must be plain literals (strings, numbers, booleans, null, and lists/mappings
 of them) because papermill writes them into the notebook as code, and their text must be writable (no lone
 surrogate, no character a Word file cannot hold). Limits have upper bounds (`limits.RUN_LIMIT_MAX`): a
-`max_output_mb: 1e305` is a typo, not a limit."""
+`max_output_mb: 1e305` is a typo, not a limit.
+
+Full and partial runs: a run is full when it runs every analysis notebook of notebooks/ (`01_…` to `10_…`,
+each at least once, with any parameters), as runs/default.yaml and runs/nightly.yaml do, and no `--only`
+narrowed it; a successful full run becomes `reports/latest`, the published site. Every other run is partial
+(a config of one or a few notebooks, `--only`, or one notebook by name: `python -m analysis run
+02_correlation -p focus_year=2023`, `notebook_config`): it lands in its own folder under reports/runs/ like any
+run, with its own site, and leaves the published site as it was, because a site of one notebook has no home
+page figures and empty province cards. The rule needs no flag to remember, and a fork's own full config
+publishes too."""
 
 from __future__ import annotations
 
@@ -61,6 +70,9 @@ class RunConfig:
     default_jobs: int | None = None
     max_run_seconds: int = DEFAULTS["max_run_seconds"]
     max_output_mb: float = DEFAULTS["max_output_mb"]
+    full: bool = False
+    """Whether a successful run of this config replaces `reports/latest`: it runs every analysis notebook and
+    no `--only` narrowed it (see the module's docstring)."""
 
     @property
     def max_output_bytes(self) -> int:
@@ -152,8 +164,16 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
+    """The run config at `path`, validated whole before any kernel starts; `only` keeps the runs whose name or
+    notebook starts with one of its names (and makes the run partial)."""
     path = Path(path)
-    doc = _read(path)
+    return config_from_doc(_read(path), path, only)
+
+
+def config_from_doc(doc: dict[str, Any], path: Path, only: list[str] | None = None, where: str | None = None) -> RunConfig:
+    """A run config from its parsed YAML document. `path` names the config in messages (and notebooks are
+    looked for beside it first); `where`, when given, names the origin of the run entries in messages instead
+    of "<path> run <i>" (the command line, for `notebook_config`)."""
     top = {k: _positive(doc.get(k, d), k, path, integer=k != "max_output_mb") for k, d in DEFAULTS.items()}
     default_jobs = _positive(doc["jobs"], "jobs", path) if doc.get("jobs") is not None else None
     runs = doc.get("runs") or []
@@ -163,7 +183,7 @@ def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
     jobs: list[Job] = []
     codes: list[tuple[str, str]] | None = None
     for i, spec in enumerate(runs, start=1):
-        where = f"{path} run {i}"
+        here = where or f"{path} run {i}"
         if not isinstance(spec, dict):
             raise DataError("a run entry must be a mapping with at least `notebook`", file=path, row=i, value=spec)
         bad = set(spec) - RUN_KEYS
@@ -205,11 +225,11 @@ def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
                     continue
                 p = dict(params) | {"province": name}
                 label = _name(spec.get("name", stem + "-{province_code}"), defaults | p | {"province_code": code}, path, i)
-                validate_parameters(nb, p, where)
+                validate_parameters(nb, p, here)
                 jobs.append(Job(label, nb, p, timeout, nb_timeout))
         else:
             label = _name(spec.get("name", stem), defaults | params, path, i)
-            validate_parameters(nb, dict(params), where)
+            validate_parameters(nb, dict(params), here)
             jobs.append(Job(label, nb, dict(params), timeout, nb_timeout))
     names = [j.name for j in jobs]
     dup = {n for n in names if names.count(n) > 1}
@@ -222,4 +242,63 @@ def load_config(path: Path, only: list[str] | None = None) -> RunConfig:
         jobs = [j for j in jobs if any(j.name == o or j.notebook.stem == o or j.name.startswith(o) for o in only)]
     if not jobs:
         raise DataError("run config lists no runs", file=path)
-    return RunConfig(path, jobs, top["keep"], default_jobs, top["max_run_seconds"], top["max_output_mb"])
+    return RunConfig(path, jobs, top["keep"], default_jobs, top["max_run_seconds"], top["max_output_mb"], not only and not missing_analyses(jobs))
+
+
+def analysis_notebooks() -> list[Path]:
+    """The project's analysis notebooks (notebooks/NN_*.ipynb): the ones a full run runs."""
+    return sorted((paths.project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def missing_analyses(jobs: list[Job]) -> list[str]:
+    """The analysis notebooks that none of `jobs` runs (empty for a full run)."""
+    ran = {j.notebook.resolve() for j in jobs}
+    return [p.stem for p in analysis_notebooks() if p.resolve() not in ran]
+
+
+def find_notebook(name: str) -> Path:
+    """A notebook given by name on the command line: `02_correlation`, `02_correlation.ipynb` (in notebooks/)
+    or a path to a notebook file."""
+    file = name if name.endswith(".ipynb") else f"{name}.ipynb"
+    nb_dir = paths.project_root() / "notebooks"
+    for candidate in (nb_dir / file, Path(file)):
+        if candidate.is_file():
+            return candidate.resolve()
+    known = sorted(p.stem for p in nb_dir.glob("*.ipynb"))
+    raise DataError("notebook not found", column="NOTEBOOK", value=name, hint=f"Notebooks: {', '.join(known)}")
+
+
+def parse_parameters(items: list[str]) -> dict[str, Any]:
+    """`-p name=value` options as a parameters mapping: each value read as YAML (`2023` a number, `[1, 2]` a
+    list, `true` a boolean, `vi` or `"2023"` text), so the command line means what the same value means in a
+    config; the checks are the config's (`config_from_doc`). One difference: a value YAML reads as a date
+    (`cutoff=2025-10-31`) is kept as the text typed, since no parameter can be a date (papermill writes values
+    into the notebook as code) and quotes inside shell quotes are friction; a config must quote it."""
+    import datetime as dt
+
+    from ..yamlio import safe_load
+
+    out: dict[str, Any] = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        name = name.strip()
+        if not eq or not name.isidentifier():
+            raise DataError("a parameter is given as -p name=value", column="-p", value=item,
+                            hint="e.g. -p focus_year=2023 -p 'x=[PAPI:d8, PAPI:d5]'")
+        if name in out:
+            raise DataError("parameter given twice", column=name, value=item)
+        try:
+            value = safe_load(text)
+        except Exception as exc:  # yaml's messages quote the text with a pointer: say what to fix instead
+            raise DataError(f"the value is not a YAML value ({type(exc).__name__})", column=name, value=text,
+                            hint="Quote text that holds ':', '#', '[' or '{', e.g. -p 'label=\"a: b\"'") from None
+        out[name] = text.strip() if isinstance(value, dt.date) else value
+    return out
+
+
+def notebook_config(name: str, parameters: dict[str, Any]) -> RunConfig:
+    """The partial run of one notebook with `parameters`, validated exactly as a config entry is: unknown names
+    refused with the notebook's parameter list, the same types and literal rules. Never published."""
+    nb = find_notebook(name)
+    doc = {"runs": [{"notebook": str(nb), "parameters": parameters}]}
+    return config_from_doc(doc, nb, where="the command line (-p)")

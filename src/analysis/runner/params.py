@@ -24,9 +24,14 @@ def notebook_parameters(path: Path) -> dict[str, Any]:
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
         raise DataError(f"a notebook needs exactly one cell tagged 'parameters', found {len(cells)}", file=path)
+    return cell_parameters(cells[0].source, path)
+
+
+def cell_parameters(source: str, path: Path | None = None) -> dict[str, Any]:
+    """Name -> default of a parameters cell, parsed as Python: only `name = literal` (or annotated) statements."""
     out: dict[str, Any] = {}
     try:
-        body = ast.parse(cells[0].source).body
+        body = ast.parse(source).body
     except SyntaxError as exc:
         raise DataError("parameters cell is not valid Python", file=path, row=exc.lineno) from None
     for node in body:
@@ -41,6 +46,37 @@ def notebook_parameters(path: Path) -> dict[str, Any]:
         except ValueError as exc:
             raise DataError("parameter default must be a literal", file=path, column=name) from exc
     return out
+
+
+_PAPERMILL_READS_PYTHON = False
+
+
+def use_python_parameters_in_papermill() -> None:
+    """Make papermill read a parameters cell as Python, as `validate_parameters` does.
+
+    papermill compares the parameters it is given with the ones it finds in the parameters cell, and warns
+    "Passed unknown parameter" for any it does not find. Its Python inspector reads the cell line by line and
+    skips any line with two `=` signs, comments included: `cutoff = ""  # "" = the latest …` (notebook 09)
+    was skipped, so an applied `cutoff` was called unknown. Parsing the cell with `ast` (the runner's own
+    reading, which has already refused unknown names before any kernel started) removes that cause; the
+    translation of values into the injected cell stays papermill's. Registered for the Python language in
+    the calling process (a worker), idempotent."""
+    from papermill.models import Parameter
+    from papermill.translators import PythonTranslator, papermill_translators
+
+    class AstPythonTranslator(PythonTranslator):
+        @classmethod
+        def inspect(cls, parameters_cell: Any) -> list[Parameter]:
+            try:
+                values = cell_parameters(parameters_cell.source)
+            except DataError:  # papermill's contract: ignore inspection errors (the runner reports them before)
+                return []
+            return [Parameter(name, type(v).__name__, repr(v), "") for name, v in values.items()]
+
+    global _PAPERMILL_READS_PYTHON
+    if not _PAPERMILL_READS_PYTHON:
+        papermill_translators.register("python", AstPythonTranslator)
+        _PAPERMILL_READS_PYTHON = True
 
 
 def _type_ok(default: Any, value: Any) -> bool:

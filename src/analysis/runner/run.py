@@ -200,9 +200,11 @@ def _signame(signum: int | None) -> str:
 
 
 def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vngov-warm", progress: bool = True,
-            kernel_name: str = KERNEL_NAME, site: bool = True) -> tuple[Path, dict[str, Any]]:
+            kernel_name: str = KERNEL_NAME, site: bool = True, publish: bool = True) -> tuple[Path, dict[str, Any]]:
     """Run every job; returns the run folder and its manifest. Refuses to start while another run holds the lock.
-    `site=False` skips the report site (for internal runs whose outputs are not published).
+    `site=False` skips the report site (for internal runs whose outputs are not published). `publish=False`
+    makes a partial run: a success leaves `reports/latest` (the published site) and the older runs as they
+    were; the CLI passes `config.full` (see `config`'s docstring).
 
     Manifest `status`: ok, failed (a notebook or the site failed), timeout (a notebook passed its limit or the
     run passed `max_run_seconds`), interrupted (SIGTERM/SIGINT; `signal` names it). Only `ok` moves latest."""
@@ -223,7 +225,7 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
         os.environ["VNGOV_PROCESSED_DIR"] = str(build)  # before any thread or worker starts: all of them read this
         try:
             with pin(build), _StopSignal() as stop:
-                return _execute_locked(config, reports, stop, jobs, engine, progress, kernel_name, site, build)
+                return _execute_locked(config, reports, stop, jobs, engine, progress, kernel_name, site, build, publish)
         finally:
             if saved is None:
                 os.environ.pop("VNGOV_PROCESSED_DIR", None)
@@ -234,7 +236,7 @@ def execute(config: RunConfig, jobs: int | None = None, engine: str | None = "vn
 
 
 def _execute_locked(config: RunConfig, reports: Path, stop: _StopSignal, jobs: int | None, engine: str | None,
-                    progress: bool, kernel_name: str, site: bool, build: Path) -> tuple[Path, dict[str, Any]]:
+                    progress: bool, kernel_name: str, site: bool, build: Path, publish: bool) -> tuple[Path, dict[str, Any]]:
     t0 = time.perf_counter()
     deadline = time.monotonic() + config.max_run_seconds
     _require_kernel(kernel_name)
@@ -256,23 +258,34 @@ def _execute_locked(config: RunConfig, reports: Path, stop: _StopSignal, jobs: i
     order = sorted(config.jobs, key=lambda j: (j.notebook.stem.startswith("06_"), j.name))  # long analyses first
     # province pages need only the panel: build them while the notebooks run
     site_start = _in_thread(start_site, run_dir, run_id, provenance["indicators_sha256"]) if site else None
-    bar = tqdm(total=len(order), desc=f"run {run_id}", unit="nb", disable=not progress)
+    # On a terminal a bar; in a log (stderr redirected) one line per finished notebook, so that every other line
+    # (an error, a worker's warning) starts a line of its own instead of trailing a bar's last frame.
+    live = progress and sys.stderr.isatty()
+    bar = tqdm(total=len(order), desc=f"run {run_id}", unit="nb", disable=not live)
+    finished = [0]
 
     def tick(o: Outcome) -> None:
-        bar.set_postfix_str(f"{o.key}: {o.value['status'] if o.kind == 'done' else o.kind}")
-        bar.update()
+        state = o.value["status"] if o.kind == "done" else o.kind
+        finished[0] += 1
+        if live:
+            bar.set_postfix_str(f"{o.key}: {state}")
+            bar.update()
+        elif progress:
+            print(f"run {run_id}: {finished[0]}/{len(order)} {o.key}: {state}", file=sys.stderr, flush=True)
 
     tasks = [Task(j.name, execute_job, (j, str(run_dir), kernel_name, engine, config.max_output_bytes), j.notebook_timeout)
              for j in order]
-    outcomes = {o.key: o for o in run_tasks(tasks, n_workers, deadline, stop, tick)}
-    bar.close()
+    try:
+        outcomes = {o.key: o for o in run_tasks(tasks, n_workers, deadline, stop, tick)}
+    finally:  # an error leaves the bar's line finished, so the message printed next has a line of its own
+        bar.close()
     results = sorted((_result(j, outcomes[j.name], config, stop.signum) for j in order), key=lambda r: r["name"])
     over_budget = any(o.kind == "budget" for o in outcomes.values())
     statuses = {r["status"] for r in results}
     status = ("interrupted" if stop() else "timeout" if over_budget or "timeout" in statuses
               else "ok" if statuses == {"ok"} else "failed")
     manifest = {
-        "run_id": run_id, "config": str(config.path), "status": status, "git_commit": commit,
+        "run_id": run_id, "config": str(config.path), "status": status, "full": publish, "git_commit": commit,
         "data": provenance, "environment": environment.summary(), "packages": _versions(), "engine": engine or "papermill default (new kernel per notebook)",
         "workers": n_workers, "workers_note": memory_note, "start_method": START_METHOD,
         "limits": {"timeout_per_cell": sorted({j.timeout for j in config.jobs}),
@@ -304,7 +317,7 @@ def _execute_locked(config: RunConfig, reports: Path, stop: _StopSignal, jobs: i
             manifest["status"] = "failed"
     manifest["duration_s"] = round(time.perf_counter() - t0, 2)
     _write_manifest(run_dir, manifest)
-    if manifest["status"] == "ok" and not stop():
+    if manifest["status"] == "ok" and not stop() and publish:  # a partial run never moves latest nor prunes
         try:
             _swap_latest(reports, run_dir)
         except OSError as exc:

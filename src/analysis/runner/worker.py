@@ -1,4 +1,4 @@
-"""What a worker process does for one notebook run: papermill, the output cap, HTML. Kept apart from
+"""What a worker process does for one notebook run: papermill, the output cap, HTML (without CDN scripts). Kept apart from
 run.py so a worker (and the forkserver that preloads it) imports only what it needs, not the site builder."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import Job
+from .offline import offline
+from .params import use_python_parameters_in_papermill
 
 _HTML = None
 
@@ -32,6 +34,7 @@ def execute_job(job: Job, run_dir: str, kernel_name: str, engine: str | None, ma
 
     from . import engine as warm
 
+    use_python_parameters_in_papermill()  # no "Passed unknown parameter" for a parameter that is applied
     out = Path(run_dir) / job.name
     out.mkdir(parents=True, exist_ok=True)
     nb_out = out / f"{job.name}.ipynb"
@@ -67,7 +70,7 @@ def execute_job(job: Job, run_dir: str, kernel_name: str, engine: str | None, ma
     if nb_out.exists():
         try:
             html, _ = _exporter().from_notebook_node(executed) if executed is not None else _exporter().from_filename(str(nb_out))
-            (out / f"{job.name}.html").write_text(html, encoding="utf-8")
+            (out / f"{job.name}.html").write_text(offline(html), encoding="utf-8")  # opens from disk, no CDN
         except Exception as exc:  # a notebook that failed half-way may not convert; say so
             result.setdefault("warnings", []).append(f"HTML export failed: {exc}")
     result["duration_s"] = round(time.perf_counter() - t0, 2)
