@@ -31,15 +31,24 @@ ARTICLES = {  # the five provincial reports transcribed in data/reported/article
     "003_ec052904d3bd8b24": "Bài viết về hồ sơ trực tuyến của tỉnh Bình Phước sau Nghị định 45/2020/NĐ-CP, 31/8/2020",
     "004_469ec51c1b46772e": "Kết luận về PAR INDEX, SIPAS và PAPI 2021 của tỉnh Bình Thuận",
 }
+AUTHORS_VI = {  # authors as a Vietnamese reader names them, at the head of a citation (titles stay as published)
+    "Ministry of Information and Communications": "Bộ Thông tin và Truyền thông",
+    "Ministry of Home Affairs": "Bộ Nội vụ",
+    "General Statistics Office of Viet Nam": "Tổng cục Thống kê",
+    "CECODES, VFF-CRT, RTA and UNDP": "CECODES, VFF-CRT, RTA và UNDP",
+    "VCCI and USAID": "VCCI và USAID",
+}
 OFFICIAL = {"PAPI": "papi_official_{year}", "PCI": "pci_official_{year}"}  # the publication a quoted PAPI/PCI figure is from
 
 
-def cite(source_id: object, source_ref: object = "", short: bool = False, index: str = "", year: object = None) -> str:
+def cite(source_id: object, source_ref: object = "", short: bool = False, index: str = "", year: object = None,
+         lang: str = "en") -> str:
     """How a reader cites the source of a row: the manifest's citation of `source_id` (with `short`, its author
     and year only: "VCCI and USAID (2019)"), followed by the address in `source_ref` when there is one; a page a
     value was quoted from is cited by its address; a figure transcribed from a provincial report by the report;
     a published PAPI or PCI figure quoted in notes (with `index` and `year`) by the publication it is from. A
-    researcher's own table is named by its file. Internal paths of the mirror are never shown."""
+    researcher's own table is named by its file. Internal paths of the mirror are never shown. With `lang="vi"`
+    the author is named in Vietnamese (Bộ Nội vụ, not Ministry of Home Affairs)."""
     sid, ref = str(source_id or ""), str(source_ref or "")
     url = _url(ref)
     if sid.startswith("user:"):
@@ -51,7 +60,16 @@ def cite(source_id: object, source_ref: object = "", short: bool = False, index:
     text = _citations().get(sid, "")
     if not text or "see source_url" in text:  # a collection of quoted pages: each row's page is its source
         return url or text or sid
+    m = re.match(r"^(.*?\(\d{4}(?:[-–]\d{4})?\))\.?\s*(.*)$", text)
     if short:
-        m = re.match(r"^(.*?\(\d{4}(?:[-–]\d{4})?\))", text)
         text = m.group(1) if m else text.split(". ")[0]
+    elif m:  # author (year). Title. Address: a mirror's transcription notes after them are for the manifest, not a reader
+        title = re.split(r"(?<=[^A-Z\s])\.\s", m.group(2), maxsplit=1)[0].rstrip(".")
+        address = _url(m.group(2))
+        text = f"{m.group(1)}. {title}." + (f" {address}" if address and address not in title else "")
+    if lang == "vi":
+        for en, vi in AUTHORS_VI.items():
+            if text.startswith(en):
+                text = vi + text[len(en):]
+                break
     return f"{text} {url}".strip() if url and url not in text else text

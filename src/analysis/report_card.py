@@ -860,7 +860,7 @@ def _reported_cards(panel: pd.DataFrame, provinces: pd.DataFrame, index: str,
         national = None
         if card_year in nat.index:
             n = nat.loc[[card_year]].iloc[0]
-            national = {"value": float(n["value"]), "source_ref": cite(n["source_id"], n["source_ref"])}
+            national = {"value": float(n["value"]), "source_id": str(n["source_id"]), "source_ref": str(n["source_ref"])}
         others = other_indices(heads_by[code], card_year) if code in heads_by else pd.DataFrame(columns=OTHER_COLUMNS)
         cards[(code, year)] = Card(code, str(info["province"]), str(info["region"]), str(info["region_en"]), int(card_year), index,
                                    total, previous, fields, history, others, notes, kind="reported", national=national)
@@ -913,7 +913,7 @@ def _statements(card: Card, lang: str) -> list[str]:
     if card.published_rank:
         pr = card.published_rank
         out.append(t["official"].format(rank=pr["rank"], of=pr["rank_of"] or "?", source=cite(pr.get("source_id"), pr["source_ref"],
-                                                                                              index=card.index, year=card.year)))
+                                                                                              index=card.index, year=card.year, lang=lang)))
     cov = card.coverage
     if cov and cov["n"] < cov["total"]:
         out.append(t["fewer"].format(year=card.year, n=cov["n"], total=cov["total"], missing=join(cov["missing"])))
@@ -1032,7 +1032,7 @@ def _reported_statements(card: Card, lang: str) -> list[str]:
     else:
         out = [t["r_rank_only"].format(rank=tot["rank"], rank_of=tot["rank_of"] or "?")]
     if card.national:
-        out.append(t["r_national"].format(year=card.year, value=n(card.national["value"], 2), source=card.national["source_ref"]))
+        out.append(t["r_national"].format(year=card.year, value=n(card.national["value"], 2), source=cite(card.national.get("source_id"), card.national["source_ref"], lang=lang)))
     p = card.previous
     if p:
         prank = t["r_prev_rank"].format(rank=p["rank"], rank_of=p["rank_of"] or "?") if p["rank"] is not None else ""
@@ -1063,8 +1063,8 @@ def footnotes(card: Card, lang: str) -> list[str]:
     t, unc = TEXT[lang], card.uncertainty
     if card.kind == "reported":
         publisher = codebook.publisher(card.index, lang) or _index_name(card.index, lang)
-        refs = join(list(dict.fromkeys(_md(cite(card.total["source_id"], r)) for r in card.total["source_ref"]))
-                    or [_md(cite(card.total["source_id"]))])
+        refs = join(list(dict.fromkeys(_md(cite(card.total["source_id"], r, lang=lang)) for r in card.total["source_ref"]))
+                    or [_md(cite(card.total["source_id"], lang=lang))])
         return [t["r_source"].format(publisher=_md(publisher), sources=refs)]
     notes = []
     n = lambda v: fmt_number(v, lang, 2)  # noqa: E731
@@ -1136,7 +1136,7 @@ def other_lines(card: Card, lang: str) -> list[str]:
             rank = t["other_rank"].format(rank=fmt_rank(r["rank"], r["rank_of"])) if pd.notna(r["rank"]) else ""
         out.append(t["other_item"].format(name=_md(name), year=int(r["year"]), value=value, rank=rank,
                                           reliability=_md(reliability(r["reliability"], lang)), source=t["source"],
-                                          ref=_md(cite(r["source_id"], r["source_ref"], index=r["index"], year=r["year"]))))
+                                          ref=_md(cite(r["source_id"], r["source_ref"], index=r["index"], year=r["year"], lang=lang))))
     return out
 
 

@@ -269,10 +269,10 @@ def series_rows(panel: pd.DataFrame) -> pd.DataFrame:
         s.loc[ranks & theirs, col] = s.loc[ranks & theirs, col].str.replace(PUBLISHED_RANK_PREFIX[lang], own, regex=False)
     # as a reader cites it: publisher and year, the page's address for a quoted value (no paths inside the mirror)
     keys = list(zip(s["source_id"], s["source_ref"], s["index"], s["year"], strict=True))
-    cited = {k: cite(k[0], k[1], short=True, index=k[2], year=k[3]) for k in set(keys)}
+    cited = {(k, lang): cite(k[0], k[1], short=True, index=k[2], year=k[3], lang=lang) for k in set(keys) for lang in ("vi", "en")}
     for lang in ("vi", "en"):
         s[f"value_{lang}"] = [fmt_number(v, lang) for v in s["value"]]
-        s[f"source_{lang}"] = [f"{cited[k]} ({reliability(rel, lang)})" for k, rel in zip(keys, s["reliability"], strict=True)]
+        s[f"source_{lang}"] = [f"{cited[(k, lang)]} ({reliability(rel, lang)})" for k, rel in zip(keys, s["reliability"], strict=True)]
     s.loc[ranks, ["value_vi", "value_en"]] = ""  # a published rank is its rank, shown once in the rank column
     has_rank = s["rank"].notna() & s["rank_of"].notna()
     s["rank_text"] = ""
@@ -438,7 +438,8 @@ def successor_blocks(panel: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
                 rank = f"{int(r['rank'])}/{int(r['rank_of'])}" if pd.notna(r["rank"]) and pd.notna(r["rank_of"]) else ""
                 rows.append({"indicator": ind, "label_vi": vi, "label_en": en, "value": float(r["value"]),
                              "max": float(r["scale_max"]) if pd.notna(r["scale_max"]) else None, "rank": rank,
-                             "source": cite(r["source_id"], r["source_ref"], short=True, index=index, year=year),
+                             "source": {lang: cite(r["source_id"], r["source_ref"], short=True, index=index, year=year, lang=lang)
+                                        for lang in ("vi", "en")},
                              "reliability": str(r["reliability"])})
         vi, en = INDEX_LABELS.get(index, (index, index))
         out.setdefault(str(code), []).append({"index": index, "label_vi": vi, "label_en": en, "year": int(year), "date": date,
@@ -570,7 +571,7 @@ def start_site(run_dir: Path, run_id: str, data_sha256: str) -> float:
                      "index": b["index"],
                      "rows": [{"indicator": r["indicator"], "label": r[f"label_{lang}"], "value": fmt_number(r["value"], lang),
                                "max": fmt_number(r["max"], lang), "rank": r["rank"],
-                              "source": f"{r['source']} ({reliability(r['reliability'], lang)})"} for r in b["rows"]]}
+                              "source": f"{r['source'][lang]} ({reliability(r['reliability'], lang)})"} for r in b["rows"]]}
                     for b in successors.get(str(p.code_2025), [])]
             page = tpl.render(run_id=run_id, data_version=data_sha256[:12], credits=credits_by[lang], lang=lang, root="../", title=name,
                               name=name, code=code, region=region, successor=p.name_2025, successor_code=p.code_2025,
