@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HOSTILE_FILE, HOSTILE_SCRIPT
+from conftest import HOSTILE_FILE, HOSTILE_IMG, HOSTILE_SCRIPT
 from scipy.stats import rankdata
 
 from analysis.panel.build import add_ranks
@@ -155,15 +155,19 @@ def test_card_markdown_escapes_text_from_data_for_any_renderer(hostile_build):
     with raw HTML allowed: the Markdown itself must carry the researcher's text as literal text."""
     import mistune
 
-    from analysis.report_card import build_card, render
+    from analysis.report_card import _md, build_card, render
 
     _, result = hostile_build
     card = build_card(result.panel, result.provinces, "Bình Dương", 2024)
-    assert set(card.others["index"]) >= {"MY_SURVEY", "MY_OTHER", "PCI"}
+    # issue 17.2: the researcher's indices are not on the official card at all; the publishers' are
+    assert "PCI" in set(card.others["index"]) and not {"MY_SURVEY", "MY_OTHER"} & set(card.others["index"])
     for lang in ("vi", "en"):
         html = mistune.html(render(card, lang))  # raw HTML allowed, as in nbconvert
-        assert "<script" not in html and "<img" not in html
-        assert "&lt;script&gt;window.__pwned=2;document.title='pwned'&lt;/script&gt;" in html.replace("&#x27;", "'")
+        assert "<script" not in html and "<img" not in html and "pwned" not in html
+    # the escaping every text from data goes through on a card (names, sources) keeps markup literal
+    html = mistune.html(_md(HOSTILE_SCRIPT) + " " + _md(HOSTILE_IMG))
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;window.__pwned=2;document.title='pwned'&lt;/script&gt;" in html.replace("&#x27;", "'")
 
 
 def test_card_cli_and_notebook_refuse_a_year_only_the_researcher_covers(hostile_build, monkeypatch):
