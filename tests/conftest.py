@@ -126,3 +126,25 @@ def write_config(workdir, runs, **top):
     path = workdir / f"cfg{len(list(workdir.glob('cfg*.yaml')))}.yaml"
     path.write_text(yaml.safe_dump({"runs": runs, **top}))
     return path
+
+
+def drawn_points(ax):
+    """(x, y, kinds) of every scatter point of `ax`, the kinds read back from the collection's marker path and
+    face colour (official and compiled share one look, so both are returned for a circle)."""
+    import numpy as np
+    from matplotlib.colors import to_hex
+    from matplotlib.markers import MarkerStyle
+
+    from analysis.panel.provenance import MARKERS
+
+    def path_of(marker):
+        m = MarkerStyle(marker)
+        return m.get_path().transformed(m.get_transform()).vertices
+
+    out = []
+    for c in ax.collections:
+        verts, colour = c.get_paths()[0].vertices, to_hex(c.get_facecolor()[0], keep_alpha=False)
+        kinds = {k for k, st in MARKERS.items()
+                 if path_of(st["marker"]).shape == verts.shape and np.allclose(path_of(st["marker"]), verts) and to_hex(st["color"]) == colour}
+        out += [(float(x), float(y), kinds) for x, y in c.get_offsets()]
+    return out

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from conftest import drawn_points  # noqa: E402
 
 from analysis import explorer, load_table  # noqa: E402
 from analysis.explorer import explore_figure, explore_table, is_rank, options, series_view  # noqa: E402
@@ -188,28 +189,6 @@ def test_vietnamese_axes_write_numbers_the_vietnamese_way(panel, provinces):
 
 
 # ---- provenance marks (issue 19.6): a researcher's value is drawn and named as theirs ---------------------------------
-
-
-def drawn_points(ax):
-    """(x, y, kinds) of every scatter point of `ax`, the kinds read back from the collection's marker path and
-    face colour (official and compiled share one look, so both are returned for a circle)."""
-    import numpy as np
-    from matplotlib.colors import to_hex
-    from matplotlib.markers import MarkerStyle
-
-    from analysis.panel.provenance import MARKERS
-
-    def path_of(marker):
-        m = MarkerStyle(marker)
-        return m.get_path().transformed(m.get_transform()).vertices
-
-    out = []
-    for c in ax.collections:
-        verts, colour = c.get_paths()[0].vertices, to_hex(c.get_facecolor()[0], keep_alpha=False)
-        kinds = {k for k, st in MARKERS.items()
-                 if path_of(st["marker"]).shape == verts.shape and np.allclose(path_of(st["marker"]), verts) and to_hex(st["color"]) == colour}
-        out += [(float(x), float(y), kinds) for x, y in c.get_offsets()]
-    return out
 
 
 def with_user_rows(panel, rows):

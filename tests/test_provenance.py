@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HOSTILE_FILE, HOSTILE_TABLE
+from conftest import HOSTILE_FILE, HOSTILE_TABLE, drawn_points
 
 from analysis import load_panel, load_table
 from analysis.errors import DataError
@@ -240,25 +240,6 @@ def test_site_footer_and_home_sources_list_the_users_table(hostile_build, hostil
 # ---- one marker convention in every figure (issue 19.6): notebook 02 with a researcher's PAR INDEX rows ----------------
 
 
-def _drawn_points(ax):
-    """(x, y, kinds) of every scatter point of `ax`, the kinds read back from the collection's marker path and
-    face colour (official and compiled share one look: both are returned for a circle)."""
-    from matplotlib.colors import to_hex
-    from matplotlib.markers import MarkerStyle
-
-    def path_of(marker):
-        m = MarkerStyle(marker)
-        return m.get_path().transformed(m.get_transform()).vertices
-
-    out = []
-    for c in ax.collections:
-        verts, colour = c.get_paths()[0].vertices, to_hex(c.get_facecolor()[0], keep_alpha=False)
-        kinds = {k for k, st in provenance.MARKERS.items()
-                 if path_of(st["marker"]).shape == verts.shape and np.allclose(path_of(st["marker"]), verts) and to_hex(st["color"]) == colour}
-        out += [(float(x), float(y), kinds) for x, y in c.get_offsets()]
-    return out
-
-
 def run_in_process(name: str, parameters: dict, panel: pd.DataFrame, monkeypatch, tmp_path) -> dict:
     """Execute a notebook's code cells in this process (parameters cell, then `parameters` over it) with
     `analysis.load_panel` returning `panel` and `save_figure` keeping each figure and its data, so a test can
@@ -308,7 +289,7 @@ def test_notebook_02_marks_a_researchers_points_as_theirs(panel, monkeypatch, tm
     ax = fig.axes[0]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert provenance.marker_label("user") in legend and provenance.marker_label("reported") in legend
-    points = _drawn_points(ax)
+    points = drawn_points(ax)
     assert len(points) == len(data) == len(par[par["province_code"].isin(papi["province_code"])]) + len(free)
     marked = {(round(float(r.x), 9), round(float(r.y), 9)): r.marked_as for r in data.itertuples()}
     for x, y, kinds in points:
@@ -326,7 +307,7 @@ def test_provenance_points_draw_every_kind_and_refuse_an_unknown_one():
     labels = provenance_points(ax, pd.Series(range(5), dtype=float), pd.Series(range(5), dtype=float), kinds, "vi", prefix="Tỉnh khác: ")
     assert labels == [f"Tỉnh khác: {provenance.marker_label(k, 'vi')}" for k in ["official", "reported", "user", "derived"]]
     assert "Tỉnh khác: số liệu do người nghiên cứu bổ sung" in labels
-    assert [k for _, _, k in _drawn_points(ax)] == [{"official", "compiled"}] * 2 + [{"reported"}, {"user"}, {"derived"}]
+    assert [k for _, _, k in drawn_points(ax)] == [{"official", "compiled"}] * 2 + [{"reported"}, {"user"}, {"derived"}]
     with pytest.raises(DataError, match="known reliability"):
         provenance_points(ax, pd.Series([1.0]), pd.Series([1.0]), pd.Series(["guessed"]))
     plt.close(fig)
